@@ -1,0 +1,1 @@
+"""Hardware library: lights behind gpiozero, MQTT lights, cameras behind OpenCV. Knows nothing of the hub."""

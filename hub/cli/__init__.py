@@ -1,0 +1,43 @@
+"""The `edgehub` command: one console script, one module per group of subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Each module defines register(subparsers) and binds its handler with set_defaults(func=...).
+# A handler takes the parsed args and returns the process exit code.
+_COMMAND_MODULES = (
+    "hub.cli.daemon",  # run, check
+    "hub.cli.journal",  # events
+    "hub.cli.rules",  # why, test, schema
+    "hub.cli.notify",  # notify test
+    "hub.cli.sim",  # sim
+    "hub.cli.dash",  # dash
+    "hub.cli.service",  # install-service, uninstall-service
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="edgehub", description="A smart-home hub for a Raspberry Pi."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the edgehub command line and return its exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""Subcommands: sim (placeholder until its issue lands)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _not_yet(args: argparse.Namespace) -> int:
+    print(f"edgehub {args.command}: not implemented yet")
+    return 2
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this module's subcommands."""
+    sub.add_parser("sim", help="(not implemented yet)").set_defaults(func=_not_yet)

@@ -1,0 +1,1 @@
+"""The fake world: virtual sensors, mock GPIO, rendered camera scenes and scenarios."""
