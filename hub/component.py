@@ -47,6 +47,9 @@ class HubContext(Protocol):
     def now(self) -> float:
         """Return the hub's clock (epoch seconds)."""
 
+    async def execute(self, effect: Effect) -> list[Event]:
+        """Carry out an effect through its registered executor; return the events it caused."""
+
 
 @runtime_checkable
 class Component(Protocol):
@@ -59,3 +62,10 @@ class Component(Protocol):
 
     async def stop(self) -> None:
         """Finish work cleanly (close recordings, flush)."""
+
+
+class EventListener(Protocol):
+    """A component that also hears every event, after it is journaled (the rule host does)."""
+
+    def on_event(self, event: Event) -> None:
+        """Called on the asyncio loop for every event, in order."""
