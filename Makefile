@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Until `edgehub sim` lands: the example home on the embedded broker, with virtual sensors.
 run: $(STAMP)
-	$(BIN)/edgehub sim examples/home/scenarios/evening.yaml
+	@$(BIN)/python -m simulator.sensors --port 18830 & SIM=$$!; \
+	trap 'kill $$SIM 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/edgehub run -c examples/home/hub.yaml --log-events
 
 test: $(STAMP)
 	$(BIN)/ruff check .

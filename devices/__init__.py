@@ -1,1 +1,1 @@
-"""Hardware library: lights behind gpiozero, MQTT lights, cameras behind OpenCV. Knows nothing of the hub."""
+"""Hardware library: gpiozero and MQTT lights, cameras behind OpenCV. Knows nothing of the hub."""

@@ -1,0 +1,365 @@
+"""The hub's MQTT link: paho-mqtt 2.x in its own thread, a bounded inbox into asyncio.
+
+paho's network thread must never stop, so every callback catches everything. Messages
+cross into the asyncio loop through Inbox, which wakes the loop only when it goes from
+empty to busy (one wakeup per burst, not per message), and which counts what it drops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+log = logging.getLogger(__name__)
+
+_UNSUPPORTED_PROTOCOL = (1, 132)  # 3.1.1 "unacceptable protocol version" / 5 "unsupported"
+
+
+class MqttError(RuntimeError):
+    """The MQTT link cannot be set up."""
+
+
+class Message(NamedTuple):
+    """One received message, as it crosses from paho's thread into the loop."""
+
+    topic: str
+    payload: bytes
+    retain: bool
+    dup: bool
+    received: float
+    mid: int = 0
+    qos: int = 0
+    gen: int = 0  # the connection it arrived on; acks from an older one are not sent
+
+
+class Inbox:
+    """A bounded, thread-safe queue from paho's thread into an asyncio loop."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        handler: Callable[[list[Message]], None],
+        maxsize: int = 20000,
+        batch: int = 500,
+    ):
+        self.loop = loop
+        self.handler = handler
+        self.maxsize = maxsize
+        self.batch = batch
+        self.dropped = 0
+        self.received = 0
+        self._items: deque[Message] = deque()
+        self._lock = threading.Lock()
+        self._space = threading.Condition(self._lock)
+        self._scheduled = False
+        self._paused = False
+        self._last_drop_log = 0.0
+
+    def pause(self) -> None:
+        """Hold messages (bounded) until resume(): the hub is not ready to hand them out."""
+        with self._lock:
+            self._paused = True
+
+    def resume(self) -> None:
+        """Deliver what was held, then everything as it comes (call on the loop)."""
+        with self._lock:
+            self._paused = False
+            if self._scheduled or not self._items:
+                return
+            self._scheduled = True
+        self.loop.call_soon(self._drain)
+
+    def put(self, item: Message, wait: float = 0.2) -> bool:
+        """Queue item (any thread); wait briefly for room, then drop it, counted and logged."""
+        with self._lock:
+            if len(self._items) >= self.maxsize:
+                # Waiting holds back paho, so TCP pushes back on the broker before we drop.
+                self._space.wait_for(lambda: len(self._items) < self.maxsize, wait)
+            if len(self._items) >= self.maxsize:
+                self.dropped += 1
+                now = time.monotonic()
+                if now - self._last_drop_log > 10:
+                    self._last_drop_log = now
+                    log.error(
+                        "mqtt inbox full size=%d dropped_total=%d", self.maxsize, self.dropped
+                    )
+                return False
+            self._items.append(item)
+            self.received += 1
+            if self._scheduled or self._paused:
+                return True
+            self._scheduled = True
+        # A closed loop means we are shutting down.
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self._drain)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _drain(self) -> None:
+        with self._lock:
+            n = min(self.batch, len(self._items))
+            items = [self._items.popleft() for _ in range(n)]
+            self._space.notify_all()
+            more = bool(self._items)
+            if not more:
+                self._scheduled = False
+        try:
+            self.handler(items)
+        finally:
+            if more:
+                # Yield to the loop between batches so timers and other tasks keep running.
+                self.loop.call_soon(self._drain)
+
+
+@dataclass
+class LinkSettings:
+    """How to reach the broker."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    client_id: str = "edgehub-home"
+    status_topic: str = "edgehub/home/status"
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    ca_certs: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+    tls_insecure: bool = False
+    protocol: str = "auto"  # auto | 5 | 3.1.1
+    keepalive: int = 30
+    session_expiry: int = 86400
+    min_backoff: int = 1
+    max_backoff: int = 30
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class MqttLink:
+    """A persistent-session MQTT client that reconnects forever and re-subscribes."""
+
+    def __init__(self, settings: LinkSettings, inbox: Inbox):
+        self.settings = settings
+        self.inbox = inbox
+        self.connected = threading.Event()
+        self.connects = 0
+        self.generation = 0
+        self.disconnects = 0
+        self.protocol = mqtt.MQTTv311 if settings.protocol == "3.1.1" else mqtt.MQTTv5
+        self._subs: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._client = self._make_client()
+        self._state = "new"
+        self._stopping = False
+        self._on_connect_hooks: list[Callable[[], None]] = []
+
+    # -- setup ------------------------------------------------------------------------------
+    def _make_client(self) -> mqtt.Client:
+        s = self.settings
+        v5 = self.protocol == mqtt.MQTTv5
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=s.client_id,
+            protocol=self.protocol,
+            clean_session=None if v5 else False,
+            # Acked only once journaled (ack()), so a crash before the commit means redelivery.
+            manual_ack=True,
+        )
+        client.max_inflight_messages_set(1000)
+        client.max_queued_messages_set(0)
+        client.reconnect_delay_set(s.min_backoff, s.max_backoff)
+        client.will_set(s.status_topic, "offline", qos=1, retain=True)
+        if s.username:
+            client.username_pw_set(s.username, s.password)
+        if s.tls:
+            client.tls_set(
+                ca_certs=s.ca_certs,
+                certfile=s.certfile,
+                keyfile=s.keyfile,
+                cert_reqs=ssl.CERT_NONE if s.tls_insecure else ssl.CERT_REQUIRED,
+            )
+            client.tls_insecure_set(s.tls_insecure)
+        client.on_connect = self._on_connect
+        client.on_socket_open = self._on_socket_open
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def add_connect_hook(self, fn: Callable[[], None]) -> None:
+        """Call fn (on paho's thread) after every successful (re)connect."""
+        self._on_connect_hooks.append(fn)
+
+    def start(self) -> None:
+        """Connect in the background; paho retries forever with backoff."""
+        s = self.settings
+        log.info("mqtt connecting host=%s port=%d client_id=%s", s.host, s.port, s.client_id)
+        self._connect_async(self._client)
+
+    def _connect_async(self, client: mqtt.Client) -> None:
+        s = self.settings
+        if self.protocol == mqtt.MQTTv5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = s.session_expiry
+            client.connect_async(s.host, s.port, s.keepalive, clean_start=False, properties=props)
+        else:
+            client.connect_async(s.host, s.port, s.keepalive)
+        client.loop_start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Publish `offline` (retained), disconnect and stop the network thread."""
+        self._stopping = True
+        client = self._client
+        if self.connected.is_set():
+            try:
+                client.publish(
+                    self.settings.status_topic, "offline", qos=1, retain=True
+                ).wait_for_publish(timeout)
+            except (RuntimeError, ValueError) as exc:
+                log.warning("mqtt offline not published error=%s", exc)
+        client.disconnect()
+        client.loop_stop()
+        self.connected.clear()
+
+    def wait_connected(self, timeout: float | None = None) -> bool:
+        """Block until connected (or timeout); return whether it is."""
+        return self.connected.wait(timeout)
+
+    # -- use (any thread) -------------------------------------------------------------------
+    def publish(self, topic: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> None:
+        """Queue a publish; paho sends it now or after the next reconnect."""
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            log.warning("mqtt publish failed topic=%s rc=%s", topic, info.rc)
+
+    def ack(self, messages: list[Message]) -> None:
+        """Acknowledge handled QoS 1/2 messages (any thread), skipping older connections'."""
+        client, gen = self._client, self.generation
+        for m in messages:
+            if m.qos and m.gen == gen:
+                client.ack(m.mid, m.qos)
+
+    def subscribe(self, topic: str, qos: int = 1) -> None:
+        """Subscribe now if connected, and again after every reconnect."""
+        with self._lock:
+            if self._subs.get(topic) == qos:
+                return
+            self._subs[topic] = qos
+        if self.connected.is_set():
+            self._client.subscribe(self._sub_args([(topic, qos)]))
+
+    def _sub_args(self, subs: list[tuple[str, int]]) -> list[tuple[str, Any]]:
+        if self.protocol == mqtt.MQTTv5:
+            return [(t, SubscribeOptions(qos=q)) for t, q in subs]
+        return list(subs)
+
+    # -- paho callbacks (paho's thread; must never raise) -----------------------------------
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any
+    ) -> None:
+        try:
+            if rc.is_failure:
+                if (
+                    rc.value in _UNSUPPORTED_PROTOCOL
+                    and self.settings.protocol == "auto"
+                    and (self.protocol == mqtt.MQTTv5)
+                ):
+                    log.warning("mqtt broker refuses MQTT 5, falling back to 3.1.1")
+                    threading.Thread(
+                        target=self._fallback, name="mqtt-fallback", daemon=True
+                    ).start()
+                    return
+                self._set_state(f"refused reason={rc}")
+                return
+            sock = client.socket()
+            if sock is not None:
+                # Nagle + delayed ACKs stalls QoS 1 round trips ~40 ms (DESIGN.md, known traps).
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.connects += 1
+            self.generation += 1
+            with self._lock:
+                subs = list(self._subs.items())
+            if subs:
+                client.subscribe(self._sub_args(subs))
+            client.publish(self.settings.status_topic, "online", qos=1, retain=True)
+            self.connected.set()
+            self._set_state(f"connected session_present={int(bool(flags.session_present))}")
+            for hook in self._on_connect_hooks:
+                hook()
+        except Exception:
+            log.exception("mqtt on_connect failed")
+
+    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        # Some 3.1.1-only brokers (amqtt) never answer an MQTT 5 CONNECT: give them 3 s.
+        if self.settings.protocol == "auto" and self.protocol == mqtt.MQTTv5 and not self.connects:
+            timer = threading.Timer(3.0, self._connack_timeout, args=(client,))
+            timer.daemon = True
+            timer.start()
+
+    def _connack_timeout(self, client: mqtt.Client) -> None:
+        if client is self._client and not self.connects and self.protocol == mqtt.MQTTv5:
+            log.warning("mqtt broker does not answer MQTT 5, falling back to 3.1.1")
+            self._fallback()
+
+    def _fallback(self) -> None:
+        old = self._client
+        old.disconnect()
+        old.loop_stop()
+        self.protocol = mqtt.MQTTv311
+        self._client = self._make_client()
+        if not self._stopping:
+            self._connect_async(self._client)
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any
+    ) -> None:
+        try:
+            self.connected.clear()
+            if self._state.startswith("connected"):
+                self.disconnects += 1
+            self._set_state("stopped" if self._stopping else f"disconnected reason={rc}")
+        except Exception:
+            log.exception("mqtt on_disconnect failed")
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            m = Message(
+                msg.topic,
+                msg.payload,
+                bool(msg.retain),
+                bool(msg.dup),
+                time.time(),
+                msg.mid,
+                msg.qos,
+                self.generation,
+            )
+            if not self.inbox.put(m):
+                self.ack([m])  # dropped and counted: redelivery would only be dropped again
+        except Exception:
+            log.exception("mqtt message dropped topic=%r", getattr(msg, "topic", "?"))
+
+    def _set_state(self, state: str) -> None:
+        # Each state change is logged once, not every retry.
+        if state != self._state:
+            self._state = state
+            level = logging.INFO if state.startswith(("connected", "stopped")) else logging.WARNING
+            log.log(level, "mqtt %s", state)
+
+    @property
+    def state(self) -> str:
+        """The link's last state: connected, disconnected reason=..., refused, stopped."""
+        return self._state

@@ -1,0 +1,136 @@
+"""Training and held-out crops from rendered scenes (a dev tool: imports simulator.scenes).
+
+Each clip runs through the reference motion detector; every clustered motion region is
+cropped (frame and background, jittered margin) and labelled from the scene's ground
+truth: the real object it covers, or `nuisance` when it covers none.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from models.regions import INPUT_SIZE, ReferenceMotion, cluster_boxes, make_crops, square_crop
+from simulator.scenes import RenderedFrame, Scene, Truth, random_scene
+
+CLASSES = ("person", "animal", "vehicle", "nuisance")
+SIZES = ((320, 180), (320, 180), (384, 216), (256, 144))
+
+
+@dataclass
+class CropSet:
+    """Crops as uint8 (N, 2, S, S): frame and background; labels and the nuisance/actor kind."""
+
+    x: np.ndarray
+    y: np.ndarray
+    kinds: list[str]
+
+    def inputs(self) -> np.ndarray:
+        """Model input (N, 3, S, S) float32: frame, background, |difference|, scaled 0..1."""
+        f = self.x.astype(np.float32) / 255.0
+        return np.concatenate([f, np.abs(f[:, :1] - f[:, 1:2])], axis=1)
+
+
+def _overlap(a: tuple, b: tuple) -> float:
+    """Intersection area of two (x, y, w, h) boxes."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return float(max(w, 0) * max(h, 0))
+
+
+def label_region(box: tuple, truth: tuple) -> tuple[int, str] | None:
+    """Class index and kind for a motion region, or None when it is ambiguous."""
+    best, best_t = 0.0, None
+    for t in truth:
+        if t.label == "nuisance" or t.box[3] < 6:
+            continue
+        inter = _overlap(box, t.box)
+        score = max(inter / (t.box[2] * t.box[3]), inter / max(box[2] * box[3], 1))
+        if score > best:
+            best, best_t = score, t
+    if best_t is not None and best >= 0.4:
+        return CLASSES.index(best_t.label), best_t.kind
+    if best > 0.1:
+        return None
+    kinds = [t.kind for t in truth if t.label == "nuisance"]
+    return CLASSES.index("nuisance"), (kinds[0] if kinds else "noise")
+
+
+def _scaled(t: Truth, scale: int) -> Truth:
+    return Truth(t.label, t.kind, tuple(v // scale for v in t.box))
+
+
+def clip_crops(
+    scene: Scene,
+    rng: np.random.Generator,
+    per_class: int = 10,
+    jitter: bool = True,
+    scale: int = 1,
+) -> tuple[list[np.ndarray], list[int], list[str]]:
+    """Labelled (frame, background) crops from one clip (rendered at scale x the detect size)."""
+    motion = ReferenceMotion()
+    found: dict[int, list[tuple[np.ndarray, str]]] = {}
+    detect = (scene.size[0] // scale, scene.size[1] // scale)
+    w = detect[0]
+    for i in range(scene.n_frames):
+        fr = scene.render(i)
+        image = fr.image
+        if scale > 1:
+            # As a camera does: capture big, detect on a downscaled copy.
+            image = cv2.resize(image, detect, interpolation=cv2.INTER_AREA)
+            fr = RenderedFrame(image, fr.index, fr.t, tuple(_scaled(t, scale) for t in fr.truth))
+        bg = motion.background_image() if motion.background is not None else None
+        boxes = cluster_boxes(motion.update(fr.image), gap=max(w * 0.02, 3))
+        if bg is None:
+            continue
+        for box in boxes:
+            lab = label_region(box, fr.truth)
+            if lab is None:
+                continue
+            margin = float(rng.uniform(0.05, 0.35)) if jitter else 0.15
+            x0, y0, side = square_crop(box, margin)
+            if jitter:
+                x0 += int(side * rng.uniform(-0.1, 0.1))
+                y0 += int(side * rng.uniform(-0.1, 0.1))
+            crop = make_crops(fr.image, bg, [(x0, y0, side)])[0, :2]
+            found.setdefault(lab[0], []).append(((crop * 255).round().astype(np.uint8), lab[1]))
+    xs, ys, kinds = [], [], []
+    for cls, items in found.items():
+        pick = rng.permutation(len(items))[:per_class]
+        for j in pick:
+            xs.append(items[j][0])
+            ys.append(cls)
+            kinds.append(items[j][1])
+    return xs, ys, kinds
+
+
+def build(n_clips: int, seed: int, per_class: int = 10, progress: bool = True) -> CropSet:
+    """Render n_clips random clips from `seed` and collect their labelled crops."""
+    rng = np.random.default_rng([seed, 424242])
+    xs: list[np.ndarray] = []
+    ys: list[int] = []
+    kinds: list[str] = []
+    t0 = time.monotonic()
+    for k in range(n_clips):
+        width, height = SIZES[int(rng.integers(0, len(SIZES)))]
+        scale = 2 if rng.random() < 0.5 else 1
+        duration = float(rng.uniform(4, 8))
+        scene = random_scene(rng, width * scale, height * scale, fps=5.0, duration=duration)
+        x, y, kd = clip_crops(scene, rng, per_class, scale=scale)
+        xs += x
+        ys += y
+        kinds += kd
+        if progress and (k + 1) % max(n_clips // 20, 1) == 0:
+            counts = np.bincount(np.array(ys, int), minlength=len(CLASSES)) if ys else []
+            print(
+                f"  rendered {k + 1}/{n_clips} clips, {len(ys)} crops {list(counts)} "
+                f"({time.monotonic() - t0:.0f}s)",
+                file=sys.stderr,
+                flush=True,
+            )
+    x = np.stack(xs) if xs else np.zeros((0, 2, INPUT_SIZE, INPUT_SIZE), np.uint8)
+    return CropSet(x, np.array(ys, np.int64), kinds)

@@ -1,0 +1,68 @@
+"""k-of-n confirmation: moving objects confirm once, stationary and erratic ones do not."""
+
+from __future__ import annotations
+
+from models.confirm import ConfirmConfig, Confirmer
+
+
+def walk(conf: Confirmer, label: str, start_x: int, step: int, frames: int, t0: float = 0.0):
+    out = []
+    for i in range(frames):
+        box = (start_x + i * step, 50, 20, 60)
+        out += conf.update([(label, 0.9, box)], t0 + i * 0.2)
+    return out
+
+
+def test_a_walking_person_is_confirmed_once_with_a_track_id() -> None:
+    conf = Confirmer(ConfirmConfig(k=3, n=5))
+    found = walk(conf, "person", 0, 10, 10)
+    assert len(found) == 1
+    d = found[0]
+    assert d["label"] == "person" and d["track"] == 1 and d["first_seen"] == 0.0
+    assert d["score"] == 0.9 and len(d["box"]) == 4
+
+
+def test_a_parked_car_does_not_alert() -> None:
+    conf = Confirmer()
+    found = []
+    for i in range(30):
+        found += conf.update([("vehicle", 0.95, (100, 40, 80, 30))], i * 0.2)
+    assert found == []
+
+
+def test_nuisance_votes_do_not_confirm() -> None:
+    conf = Confirmer()
+    assert walk(conf, "nuisance", 0, 10, 10) == []
+
+
+def test_an_insect_jumping_around_is_not_one_track() -> None:
+    conf = Confirmer()
+    found = []
+    for i in range(20):
+        x = 20 if i % 2 else 250  # far apart every frame
+        found += conf.update([("person", 0.9, (x, 40, 15, 15))], i * 0.2)
+    assert found == []
+
+
+def test_cooldown_per_label_then_alerts_again() -> None:
+    conf = Confirmer(ConfirmConfig(cooldown_s=30))
+    assert len(walk(conf, "person", 0, 10, 10, t0=0)) == 1
+    assert walk(conf, "person", 0, 10, 10, t0=10) == []  # a new track inside the cooldown
+    assert len(walk(conf, "animal", 0, 10, 10, t0=12)) == 1  # other label, own cooldown
+    assert len(walk(conf, "person", 0, 10, 10, t0=50)) == 1
+
+
+def test_k_must_fit_in_n() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="k <= n"):
+        ConfirmConfig(k=6, n=5)
+
+
+def test_something_swinging_back_and_forth_does_not_confirm() -> None:
+    conf = Confirmer()
+    found = []
+    for i in range(30):
+        x = 100 + (8 if i % 4 < 2 else -8)  # a branch swinging about its place
+        found += conf.update([("person", 0.9, (x, 40, 20, 40))], i * 0.2)
+    assert found == []
