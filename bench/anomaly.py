@@ -68,6 +68,32 @@ def main() -> None:
         print(row)
     print(f"one simulated week: {spent / args.weeks * 1000:.0f} ms (last case)")
     print(f"health component: {component_cost():.1f} us per state event at 1,000 events/s")
+    print(f"start-up replay from the journal: {replay_cost():.0f} ms per sensor (2,016 readings)")
+
+
+def replay_cost(sensors: int = 5) -> float:
+    """Return the start-up cost of reading and replaying a week of one sensor's readings."""
+    import tempfile
+
+    from hub.store import Store
+    from rules.events import Event
+
+    with tempfile.TemporaryDirectory() as tmp:
+        readings, _ = simulated_week(INDOOR, "none", seed=1)
+        shift = (time.time() - 8 * 86400 - readings[0][0]) // 86400 * 86400
+        store = Store(tmp).open()
+        devices = {}
+        for n in range(sensors):
+            name = f"sensor_{n}"
+            devices[name] = {"type": "sensor", "topic": f"tele/{name}/SENSOR", "format": "tasmota"}
+            for ts, v in readings:
+                store.append(Event("state", name, {"temperature": v}, ts=ts + shift))
+        store.flush()
+        store.close()
+        health = HealthComponent(validate_config({"devices": devices}))
+        t0 = time.perf_counter()
+        health._learn_history(Path(tmp) / "edgehub.db")
+        return 1000 * (time.perf_counter() - t0) / sensors
 
 
 def component_cost(n: int = 100_000) -> float:

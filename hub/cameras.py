@@ -82,6 +82,7 @@ class CamerasComponent:
         with self._db_lock:
             self.db.executescript(_SCHEMA)
             self.db.commit()
+        self._close_interrupted()
         for name, cfg in self.configs.items():
             try:
                 cam = self._build(name, cfg)
@@ -126,7 +127,7 @@ class CamerasComponent:
             clock=self.ctx.now,
         )
         self.storages[name] = storage
-        analyze = self.analyze_factory(name, cfg) if self.analyze_factory else None
+        analyze = self._analyzer(name, cfg)
         return Camera(
             name,
             self._source(cfg.source, cfg),
@@ -143,19 +144,33 @@ class CamerasComponent:
             clock=self.ctx.now,
         )
 
+    def _analyzer(self, name: str, cfg: Any) -> Any:
+        options = getattr(cfg, "classifier", None)
+        if self.analyze_factory is None and options is None:
+            return None  # motion only
+        try:
+            if self.analyze_factory is not None:
+                return self.analyze_factory(name, cfg)
+            from models.pipeline import build_pipeline
+
+            return build_pipeline(options)
+        except Exception as e:  # a bad model must not take the camera down
+            log.error("camera %s classifier unavailable, motion only: %s", name, e)
+            return None
+
     def _source(self, spec: str | int, cfg: Any) -> Any:
         if self.source_factory is not None:
             src = self.source_factory(str(spec))
             if src is not None:
                 return src
         if str(spec).startswith("sim:"):
-            # No factory injected: the simulator's scene renderer, looping, in real time.
+            # No factory injected: the simulator's scene renderer, in real time.
             try:
-                from simulator.scenes.source import SceneSource
+                from simulator.scenes.source import source_for
             except ImportError as e:
                 raise CameraError(f"source {spec!r} needs the simulator: {e}") from None
             d = cfg.detect
-            return SceneSource(str(spec)[4:], d.width, d.height, d.fps, 0, loop=True)
+            return source_for(str(spec), d.width, d.height, d.fps)
         is_file = Path(str(spec)).is_file()
         # A video file acts as a live camera: paced at its frame rate, looping.
         return OpenCVSource(spec, realtime=is_file, loop=is_file)
@@ -303,6 +318,21 @@ class CamerasComponent:
             log.warning("camera %s rejected command: %s", name, e)
         self.ctx.emit(Event("command.result", name, result, cause=cmd.id, ts=self.ctx.now()))
 
+    def _close_interrupted(self) -> None:
+        # Clips open when the hub died (power cut, kill -9) have no end: record what is there.
+        with self._db_lock:
+            assert self.db is not None
+            rows = self.db.execute("SELECT id, file FROM recordings WHERE end IS NULL").fetchall()
+            for rid, file in rows:
+                size = Path(file).stat().st_size if Path(file).exists() else 0
+                self.db.execute(
+                    "UPDATE recordings SET reason = 'interrupted', size = ? WHERE id = ?",
+                    (size, rid),
+                )
+            self.db.commit()
+        if rows:
+            log.warning("%d recordings were interrupted by the last shutdown", len(rows))
+
     # -- retention ---------------------------------------------------------------------------
 
     async def sweep(self) -> list[Path]:
@@ -315,6 +345,15 @@ class CamerasComponent:
             deleted += await loop.run_in_executor(None, storage.sweep, keep)
         for path in deleted:
             self._db("DELETE FROM recordings WHERE file = ?", (str(path),))
+        # Clips the recorder swept itself to make room (or a user deleted) leave the index too.
+        with self._db_lock:
+            rows = self.db.execute("SELECT file FROM recordings").fetchall() if self.db else []
+        for (file,) in rows:
+            if not Path(file).exists() and all(
+                cam.recorder.clip is None or str(cam.recorder.clip.file) != file
+                for cam in self.cameras.values()
+            ):
+                self._db("DELETE FROM recordings WHERE file = ?", (file,))
         return deleted
 
     async def _sweep_loop(self) -> None:

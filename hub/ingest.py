@@ -52,6 +52,7 @@ class Ingest:
         self.clock = clock
         # Called after each batch (the runtime acks the batch once it is journaled).
         self.on_batch_done: Callable[[list[Message]], None] = lambda batch: None
+        self.on_batch_start: Callable[[], None] = lambda: None
         self.stats: Counter[str] = Counter()
         self.malformed: Counter[str] = Counter()
         self.routes: dict[str, list[tuple[str, Adapter]]] = {}
@@ -88,6 +89,7 @@ class Ingest:
 
     def on_messages(self, batch: list[Message]) -> None:
         """Handle a batch of messages from the inbox, on the loop."""
+        self.on_batch_start()
         for msg in batch:
             self.stats["messages"] += 1
             routes, handlers = self._match(msg.topic)

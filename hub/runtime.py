@@ -77,6 +77,8 @@ class Hub:
         self._executors: dict[type, EffectHandler] = {}
         self._listeners: list[Any] = []
         self._pending: deque[tuple[Event, int | None]] = deque()
+        self._dirty: dict[str, Event] = {}
+        self._holding = False
         self._dispatching = False
         self._recent: deque[str] = deque(maxlen=20000)
         self._recent_set: set[str] = set()
@@ -187,8 +189,9 @@ class Hub:
             changed = any(state.get(k, state) != v for k, v in event.data.items())
             state.update(event.data)
             if changed or event.kind == "state":
-                self.store.set_state(event.source, state, event.ts, event.id)
-                self._try_publish(self.topic(event.source, "state"), json.dumps(state), True, 1)
+                self._dirty[event.source] = event
+                if not self._holding:
+                    self._flush_state()
         # QoS 0: the stream is in order over one TCP connection, and a PUBACK per event
         # would cost the hub more CPU than the journal does.
         self._try_publish(self.topic("events"), json.dumps(event.to_dict(), default=str), False, 0)
@@ -205,6 +208,19 @@ class Hub:
                 listener(event)
             except Exception:
                 log.exception("on_event failed listener=%r kind=%s", listener, event.kind)
+
+    def _hold_state(self) -> None:
+        # During one inbox batch a device's state is written and published once, at the end:
+        # a burst of readings from one sensor must not become a burst of retained publishes.
+        self._holding = True
+
+    def _flush_state(self) -> None:
+        self._holding = False
+        dirty, self._dirty = self._dirty, {}
+        for source, event in dirty.items():
+            state = self._state[source]
+            self.store.set_state(source, state, event.ts, event.id)
+            self._try_publish(self.topic(source, "state"), json.dumps(state), True, 1)
 
     def _try_publish(self, topic: str, payload: str, retain: bool, qos: int) -> None:
         if self.link is not None:
@@ -234,7 +250,13 @@ class Hub:
         inbox = Inbox(self.loop, self.ingest.on_messages, maxsize=self._queue_size())
         self.link = MqttLink(settings, inbox)
         link = self.link
-        self.ingest.on_batch_done = lambda batch: self.store.after_commit(lambda: link.ack(batch))
+        self.ingest.on_batch_start = self._hold_state
+
+        def batch_done(batch: list) -> None:
+            self._flush_state()
+            self.store.after_commit(lambda: link.ack(batch))
+
+        self.ingest.on_batch_done = batch_done
         connected = asyncio.Event()
         self.link.add_connect_hook(lambda: self.loop.call_soon_threadsafe(connected.set))
         self.link.add_connect_hook(self._publish_manifest)

@@ -98,6 +98,7 @@ class Camera:
         self._bg: np.ndarray | None = None  # colour background for the classifier
         self._slot: tuple | None = None  # newest motion frame waiting for the classifier
         self._slot_ready = threading.Condition()
+        self._busy = False  # the classifier is working on a frame
         self._stop = threading.Event()
         self._told_offline = False
         self._threads: list[threading.Thread] = []
@@ -187,7 +188,7 @@ class Camera:
             if self.analyze is not None:
                 with self._slot_ready:
                     self._slot = (frame, boxes, ts)  # newest wins: an old frame is dropped
-                    self._slot_ready.notify()
+                    self._slot_ready.notify_all()
         elif self.motion and ts - self._last_motion >= self.motion_end_after:
             self._end_motion(self._last_motion)
         if self.analyze is not None and not boxes:
@@ -307,19 +308,34 @@ class Camera:
                     return
                 frame, boxes, ts = self._slot
                 self._slot = None
-            bg = self._bg.astype(np.uint8) if self._bg is not None else frame
+                self._busy = True
             try:
-                args = (frame, bg, boxes, ts) if self._analyze_ts else (frame, bg, boxes)
-                detections = self.analyze(*args) or []
-            except Exception:
-                log.exception("camera %s classifier failed", self.name)
-                continue
-            if detections:
-                path = self._write_snapshot(ts, frame, "detection")
-                for det in detections:
-                    d = {**_plain(det), "snapshot": str(path), "ts": ts}
-                    self.last_detection = d
-                    self._call(self.on_detection, d)
+                self._analyze_one(frame, boxes, ts)
+            finally:
+                with self._slot_ready:
+                    self._busy = False
+                    self._slot_ready.notify_all()
+
+    def wait_analyzed(self, timeout: float = 10.0) -> bool:
+        """Block until the classifier has nothing pending (tests, virtual-time simulation)."""
+        with self._slot_ready:
+            return self._slot_ready.wait_for(lambda: self._slot is None and not self._busy, timeout)
+
+    def _analyze_one(self, frame: np.ndarray, boxes: list[Box], ts: float) -> None:
+        assert self.analyze is not None
+        bg = self._bg.astype(np.uint8) if self._bg is not None else frame
+        try:
+            args = (frame, bg, boxes, ts) if self._analyze_ts else (frame, bg, boxes)
+            detections = self.analyze(*args) or []
+        except Exception:
+            log.exception("camera %s classifier failed", self.name)
+            return
+        if detections:
+            path = self._write_snapshot(ts, frame, "detection")
+            for det in detections:
+                d = {**_plain(det), "snapshot": str(path), "ts": ts}
+                self.last_detection = d
+                self._call(self.on_detection, d)
 
     # -- callbacks ---------------------------------------------------------------------------
 

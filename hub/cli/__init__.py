@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "hub.cli.sim",  # sim
     "hub.cli.dash",  # dash
     "hub.cli.service",  # install-service, uninstall-service
+    "hub.cli.replay",  # replay
 )
 
 

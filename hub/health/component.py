@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,12 @@ from hub.health.availability import availability_topic, parse_availability
 from hub.health.config import HealthConfig
 from hub.health.devices import DeviceMonitor, DevicePolicy
 from hub.health.metrics import EventRate, HostProbe, file_size_mb
+from hub.health.sources import INPUT_TYPES, JournalProbe, journal_history, zigbee2mqtt_bridges
 from hub.health.storage import StorageWatch
 from hub.health.supervisor import Supervisor
-from hub.store import read_events
 from rules.events import Event
 
 log = logging.getLogger(__name__)
-
-INPUT_TYPES = ("motion", "contact", "sensor", "button")
 
 
 class HealthComponent:
@@ -74,6 +71,8 @@ class HealthComponent:
         self._last_report = 0.0
         self._signature: Any = None
         self._report_pending = False
+        self._replaying = False
+        self._backlog: list[Event] = []
         self._own: set[str] = set()  # ids of the state events this component raised
         self.last: dict[str, Any] = {}
 
@@ -106,16 +105,46 @@ class HealthComponent:
             topic = availability_topic(dev.topic, dev.format)
             if topic is not None:
                 ctx.subscribe(topic, lambda t, p, r, _n=name: self._on_availability(_n, p))
-        history = await asyncio.get_running_loop().run_in_executor(
-            None, _message_times, Path(ctx.data_dir) / "edgehub.db", list(self.monitor_devices())
+        # Replaying the journal takes a while on a Pi: do it off the loop without holding up
+        # the hub's start; live readings wait in a backlog until it is done.
+        self._replaying = True
+        replay = asyncio.get_running_loop().run_in_executor(
+            None, self._learn_history, Path(ctx.data_dir) / "edgehub.db"
         )
-        for name, times in history.items():
-            self.monitor.seed(name, times)
-        for bridge, devices in _zigbee2mqtt_bridges(self.config).items():
+        replay.add_done_callback(self._history_done)
+        for bridge, devices in zigbee2mqtt_bridges(self.config).items():
             ctx.subscribe(bridge, lambda t, p, r, _d=devices: self._on_bridge(_d, p))
         self._watch_internals(ctx)
         self._task = asyncio.get_running_loop().create_task(self._tick_loop())
         self._report_soon()  # after start returns, so this component counts as running
+
+    def _learn_history(self, db: Path) -> dict[str, list[float]]:
+        """Replay the journal into the anomaly detectors (in a worker thread, while the loop
+        only queues readings); return each device's message times for the monitor."""
+        started = time.monotonic()
+        history = journal_history(db, self.monitor_devices(), self.settings.anomaly.history)
+        for events in history.values():
+            for event in events:
+                self._detect(event, quiet=True)
+        log.info(
+            "health history devices=%d readings=%d took=%.2fs",
+            len(history),
+            sum(map(len, history.values())),
+            time.monotonic() - started,
+        )
+        return {name: [e.ts for e in events[-51:]] for name, events in history.items()}
+
+    def _history_done(self, replay: asyncio.Future) -> None:
+        """Back on the loop: seed the intervals, then feed the readings that waited."""
+        try:
+            for name, times in replay.result().items():
+                self.monitor.seed(name, times)
+        except Exception:
+            log.exception("health history replay failed")
+        self._replaying = False
+        backlog, self._backlog = self._backlog, []
+        for event in backlog:
+            self._detect(event)
 
     def monitor_devices(self) -> list[str]:
         """Return the configured input devices the monitor watches."""
@@ -138,7 +167,7 @@ class HealthComponent:
             sup.watch("mqtt", link.connected.is_set, dead_after=s.mqtt_dead_after)
         store = getattr(ctx, "store", None)
         if store is not None and hasattr(store, "backlog"):
-            sup.watch("journal", _JournalProbe(store), dead_after=s.journal_dead_after)
+            sup.watch("journal", JournalProbe(store), dead_after=s.journal_dead_after)
 
     # -- input -------------------------------------------------------------------------------
     def on_event(self, event: Event) -> None:
@@ -161,8 +190,15 @@ class HealthComponent:
             self._report_soon()
 
     def _state(self, event: Event) -> None:
+        self._emit(self.monitor.observe(event.source, event.data, event.ts), event)
+        if self._replaying:
+            self._backlog.append(event)
+        else:
+            self._detect(event)
+
+    def _detect(self, event: Event, quiet: bool = False) -> None:
+        """Feed the numeric attributes of a state event to their anomaly detectors."""
         attrs = event.data
-        self._emit(self.monitor.observe(event.source, attrs, event.ts), event)
         wanted = self.settings.anomaly
         if wanted.devices is not None and event.source not in wanted.devices:
             return
@@ -175,7 +211,7 @@ class HealthComponent:
             if det is None:
                 det = self.detectors[key] = AnomalyDetector(self._anomaly_policy, self._tz)
             anomaly = det.update(float(value), event.ts)
-            if anomaly is not None:
+            if anomaly is not None and not quiet:
                 data = {"device": event.source, "attribute": attr, **anomaly.to_data()}
                 log.info("sensor anomaly device=%s attribute=%s value=%s", *key, value)
                 self._emit([Event("sensor.anomaly", event.source, data, ts=event.ts)], event)
@@ -306,54 +342,6 @@ class HealthComponent:
             return self.supervisor.status()
         comps = getattr(self.ctx, "components", None) or []
         return {c.name: {"state": "running", "restarts": 0, "error": None} for c in comps}
-
-
-class _JournalProbe:
-    """The journal writer is alive when it has nothing queued or has committed since last time."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-        self.commits = 0
-        self._seen = 0
-        store.add_commit_listener(self._committed)
-
-    def _committed(self, events: list[Event]) -> None:
-        self.commits += 1
-
-    def __call__(self) -> bool:
-        progressed = self.commits != self._seen
-        self._seen = self.commits
-        return progressed or self.store.backlog() == 0
-
-
-def _message_times(db: Path, devices: list[str], per_device: int = 51) -> dict[str, list[float]]:
-    """Return the times of each device's last messages in the journal (its history)."""
-    if not db.exists():
-        return {}
-    out: dict[str, list[float]] = {}
-    for device in devices:
-        try:
-            events = read_events(db, device=device, kind="state", limit=per_device * 2)
-            # Messages only: not retained baselines, nor the online flags this component adds.
-            times = [e.ts for e in events if e.kind == "state" and set(e.data) - {"online"}][
-                -per_device:
-            ]
-        except sqlite3.Error as exc:
-            log.warning("no history for %s: %s", device, exc)
-            continue
-        if times:
-            out[device] = times
-    return out
-
-
-def _zigbee2mqtt_bridges(config: Config) -> dict[str, list[str]]:
-    """Return {bridge state topic: [devices behind it]} for the Zigbee2MQTT devices."""
-    out: dict[str, list[str]] = {}
-    for name, dev in config.devices.items():
-        if dev.type in INPUT_TYPES and dev.format == "zigbee2mqtt":
-            base = dev.topic.strip("/").split("/")[0]
-            out.setdefault(f"{base}/bridge/state", []).append(name)
-    return out
 
 
 def _fields(policy: DevicePolicy) -> dict[str, Any]:

@@ -26,6 +26,9 @@ class AnomalyConfig(Strict):
     devices: list[str] | None = None  # None: every input device reporting those attributes
     threshold: float = Field(5.0, gt=0)
     min_scale: float = Field(0.05, gt=0)
+    # Readings per device replayed from the journal at start-up (a week at 5-minute reports),
+    # so the time-of-day profile survives a restart.
+    history: int = Field(2016, ge=0)
 
 
 class StorageHealthConfig(Strict):

@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 BINARY_ATTRIBUTES = frozenset(
     {"contact", "occupancy", "water_leak", "smoke", "tamper", "vibration"}
 )
-NUMERIC_ATTRIBUTES = frozenset({"temperature", "humidity", "pressure", "illuminance", "co2"})
+# Not illuminance: a sensor in a dark closet reads 0 all day while the others move.
+NUMERIC_ATTRIBUTES = frozenset({"temperature", "humidity", "pressure", "co2"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,7 @@ class DeviceMonitor:
         for attr, value in attrs.items():
             if attr == "online":
                 continue  # our own availability flag, not a reading
-            if attr in BINARY_ATTRIBUTES or isinstance(value, bool):
+            if attr in BINARY_ATTRIBUTES:
                 events += self._chatter(device, track, attr, value, now)
             elif attr in NUMERIC_ATTRIBUTES and isinstance(value, int | float):
                 events += self._stuck(device, track, attr, value, now)
@@ -197,6 +198,9 @@ class DeviceMonitor:
     ) -> list[Event]:
         threshold = track.policy.battery_low
         level = attrs.get("battery")
+        flag = attrs.get("battery_low")
+        if threshold is not None and level is None and isinstance(flag, bool):
+            level = 0 if flag else 100  # devices that only say "low" (Zigbee2MQTT battery_low)
         if threshold is None or isinstance(level, bool) or not isinstance(level, int | float):
             return []
         if level <= threshold and not track.battery_warned:

@@ -280,8 +280,8 @@ class Supervised:
 
     def fail(self, exc: BaseException) -> None:
         """Record a failure; schedule a restart with backoff or give up."""
-        if self.state in ("restarting", "stopped") and self._failed_at is not None:
-            return
+        if self.state in ("restarting", "stopped"):
+            return  # already being handled, given up, or stopped by the hub
         now = self.sup.clock()
         self.error = f"{type(exc).__name__}: {exc}"
         self._failures.append(now)

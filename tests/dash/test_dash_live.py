@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from textual.widgets import DataTable, Input, TabbedContent
 
-from hub.broker import MosquittoBroker
+from hub.broker import MosquittoBroker, mosquitto_binary
+from hub.dash import DashLink, LinkSettings
 from hub.dash.app import DashApp
 from hub.dash.views.cameras import SnapshotImage
 from hub.dash.views.eventlist import EventList
@@ -185,3 +187,24 @@ async def test_hub_going_offline_shows_a_banner_and_the_link_thread_ends(
         fake_hub.pub("status", "online", retain=True)
         await wait_until(pilot, lambda: not banner.has_class("-visible"))
     assert threading.active_count() <= before
+
+
+@async_test
+async def test_dashboard_started_before_the_broker_connects_when_it_appears(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    if mosquitto_binary() is None:
+        pytest.skip("mosquitto is not installed")
+    late = MosquittoBroker(tmp_path_factory.mktemp("late"))
+    link = DashLink(LinkSettings(host=late.host, port=late.port), reconnect_max=1)
+    app = DashApp(link)
+    async with app.run_test(size=(80, 24)) as pilot:
+        banner = app.query_one("#banner")
+        await pilot.pause(0.3)
+        assert banner.has_class("-visible") and "Connecting to broker" in str(banner.render())
+        late.start()
+        try:
+            await wait_until(pilot, lambda: not banner.has_class("-visible"), timeout=15)
+            assert app.connected
+        finally:
+            late.stop()

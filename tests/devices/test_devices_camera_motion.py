@@ -241,3 +241,32 @@ def test_stuck_classifier_never_blocks_frames_and_gets_the_newest(
     wait_for(lambda: len(seen) == 2, what="the classifier's second call")
     cam.stop()
     assert seen[1] == 1000.0 + 39 / FPS  # frames in between were dropped: newest wins
+
+
+@pytest.mark.parametrize(
+    ("scene", "label"), [("person_walks_left_to_right", "person"), ("branches_and_cloud", None)]
+)
+def test_with_the_shipped_classifier(tmp_path: Path, scene: str, label: str | None) -> None:
+    scenes = pytest.importorskip("simulator.scenes.source")
+    pipeline = pytest.importorskip("models.pipeline")
+    classifier = pytest.importorskip("models.classifier")
+    analyze = pipeline.DetectionPipeline(classifier.MotionClassifier())
+    cam = Camera(
+        "yard",
+        None,
+        media_root=tmp_path,
+        fps=5,
+        record=RecordConfig(on_motion=False),
+        analyze=analyze,
+    )
+    dets: list[dict] = []
+    cam.on_detection = dets.append
+    cam.start()
+    src = scenes.SceneSource(scene, 640, 360, 5, 0, realtime=False)
+    src.open()
+    for i in range(50):
+        cam.feed(src.read()[1], 1000.0 + i / 5)
+        assert cam.wait_analyzed()  # virtual time: let the classifier see every motion frame
+    cam.stop()
+    assert sorted({d["label"] for d in dets}) == ([label] if label else [])
+    assert all(Path(d["snapshot"]).exists() for d in dets)

@@ -82,3 +82,80 @@ def test_record_effect_and_set_commands(cam_hub, wait_for) -> None:
     ok, bad = h.events("command.result")[:2]
     assert ok["data"]["ok"] and Path(ok["data"]["snapshot"]).exists()
     assert not bad["data"]["ok"] and "record" in bad["data"]["error"]
+
+
+def test_sim_source_comes_from_the_scene_renderer() -> None:
+    pytest.importorskip("simulator.scenes.source")
+    from hub.cameras import CamerasComponent
+    from hub.config import validate_config
+
+    cfg = validate_config(
+        {"devices": {"yard": {"type": "camera", "source": "sim:empty", "detect": {"fps": 5}}}}
+    ).devices["yard"]
+    src = CamerasComponent({})._source(cfg.source, cfg)
+    src.open()
+    ok, frame = src.read()
+    assert ok and frame.shape == (360, 640, 3)
+
+
+def test_classifier_detections_reach_the_hub(run_hub, tmp_path: Path, wait_for) -> None:
+    scenes = pytest.importorskip("simulator.scenes.source")
+    pytest.importorskip("models.pipeline")
+    src = scenes.SceneSource("person_walks_left_to_right", 640, 360, 5, 0, realtime=False)
+    src.open()
+    w = cv2.VideoWriter(str(tmp_path / "yard.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 20, (640, 360))
+    for _ in range(40):
+        w.write(src.read()[1])
+    w.release()
+    devices = {
+        "yard": {
+            "type": "camera",
+            "source": str(tmp_path / "yard.mp4"),
+            "detect": {"fps": 20},
+            "classifier": {},
+        }
+    }
+    h = run_hub(devices, Backends())
+    wait_for(lambda: h.events("camera.detection"), timeout=20, what="a detection")
+    det = h.events("camera.detection")[0]
+    assert det["source"] == "yard" and det["data"]["label"] == "person"
+    assert Path(det["data"]["snapshot"]).exists() and len(det["data"]["box"]) == 4
+    wait_for(lambda: json.loads(h.on("edgehub/home/yard/state")[-1])["last_detection"])
+
+
+def test_clip_cut_by_a_crash_is_marked_interrupted(run_hub, tmp_path: Path, video) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(b"\x00" * 1234)  # what a killed mp4v writer leaves: no index atom
+    db = sqlite3.connect(data / "edgehub.db")
+    db.executescript(
+        "CREATE TABLE recordings (id INTEGER PRIMARY KEY, camera TEXT NOT NULL, start REAL "
+        "NOT NULL, end REAL, cause TEXT, file TEXT NOT NULL UNIQUE, size INTEGER, reason TEXT, "
+        "event_id TEXT);"
+    )
+    db.execute("INSERT INTO recordings (camera, start, file) VALUES ('cam', 1.0, ?)", (str(cut),))
+    db.commit()
+    path = video.write_video(tmp_path / "in.mp4", video.make_frames(10), FPS)
+    run_hub({"cam": {"type": "camera", "source": str(path)}}, Backends(), data_dir=data)
+    row = db.execute("SELECT size, reason FROM recordings WHERE file = ?", (str(cut),)).fetchone()
+    assert row == (1234, "interrupted")
+
+
+def test_broken_model_leaves_the_camera_on_motion(run_hub, tmp_path: Path, video, wait_for) -> None:
+    pytest.importorskip("models.pipeline")
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    path = video.write_video(tmp_path / "in.mp4", video.make_frames(30, moving=range(5, 25)), FPS)
+    devices = {
+        "cam": {
+            "type": "camera",
+            "source": str(path),
+            "detect": {"width": video.W, "height": video.H, "fps": FPS},
+            "motion": {"mask": video.STAMP_MASK},
+            "classifier": {"model": str(bad)},
+        }
+    }
+    h = run_hub(devices, Backends())
+    wait_for(lambda: h.events("camera.motion"), timeout=20, what="motion without a classifier")
+    assert not h.events("camera.detection")

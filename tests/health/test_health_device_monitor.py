@@ -144,3 +144,11 @@ def test_interval_seeded_from_history():
     assert mon.expected_interval("garden_temp") == 300
     assert mon.tick(T0 + 899) == []
     assert kinds(mon.tick(T0 + 900)) == [("device.offline", "garden_temp")]
+
+
+def test_battery_low_flag_without_percentage():
+    mon = DeviceMonitor()
+    assert mon.observe("smoke", {"battery_low": False}, T0) == []
+    low = mon.observe("smoke", {"battery_low": True}, T0 + 1)
+    assert kinds(low) == [("device.battery_low", "smoke")]
+    assert mon.observe("smoke", {"battery_low": True}, T0 + 2) == []

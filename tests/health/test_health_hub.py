@@ -8,6 +8,7 @@ import time
 from hub.background import HubThread
 from hub.health.component import HealthComponent, make_supervisor
 from hub.health.metrics import DiskUsage, HostProbe
+from hub.wiring import Backends
 
 from .conftest import hub_config
 from .test_health_metrics import fake_pi
@@ -160,3 +161,36 @@ def test_interval_learned_from_the_journal_survives_a_restart(broker, tmp_path, 
         offline = collector.wait_event("device.offline", lambda e: e["ts"] > started)
         assert offline["source"] == "attic_temp"
         assert 0.05 < offline["data"]["expected_every"] < 0.5
+
+
+def test_anomaly_profile_learned_from_the_journal_catches_a_fault_right_after_restart(
+    broker, tmp_path, collector
+):
+    from hub.health.simweek import WEEK_START, simulated_week
+    from hub.store import Store
+    from rules.events import Event
+
+    # Five days of an indoor sensor, journaled by an earlier run of the hub (ending recently,
+    # so the journal's retention keeps it), on whole days so the time of day is kept.
+    readings, _ = simulated_week(fault="none", seed=4, days=5)
+    shift = (time.time() - 5 * 86400 - WEEK_START) // 86400 * 86400
+    store = Store(tmp_path / "data").open()
+    for ts, value in readings:
+        store.append(Event("state", "attic_temp", {"temperature": value}, ts=ts + shift))
+    store.flush()
+    store.close()
+    now = [readings[-1][0] + shift + 300]  # the hub's clock: 5 minutes after the last reading
+    devices = {"attic_temp": {"type": "sensor", "topic": "tele/attic/SENSOR", "format": "tasmota"}}
+    config = hub_config(broker, tmp_path / "data", devices=devices, health=FAST)
+    with HubThread(config, backends=Backends(clock=lambda: now[0])):
+        # A sensor dropping to -40 (two readings, five minutes apart on the hub's clock): with
+        # no history the detector would still be warming up and stay quiet.
+        for _ in range(2):
+            collector.publish("tele/attic/SENSOR", '{"DS18B20":{"Temperature":-40.0}}')
+            time.sleep(0.2)
+            now[0] += 300
+        anomaly = collector.wait_event("sensor.anomaly")
+    assert anomaly["source"] == "attic_temp"
+    assert anomaly["data"]["attribute"] == "temperature" and anomaly["data"]["value"] == -40.0
+    low, high = anomaly["data"]["band"]
+    assert 15 < low < anomaly["data"]["expected"] < high < 27

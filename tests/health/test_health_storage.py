@@ -81,3 +81,74 @@ def test_warning_threshold_must_sit_above_the_recorders_floor():
         StorageWatch(warn_free=10, stop_free=10)
     with pytest.raises(ValueError):
         StorageWatch(warn_free=5, stop_free=10)
+
+
+def moving_square_video(path: Path, frames: int = 40, fps: float = 20.0) -> Path:
+    """A real MJPG video of a square crossing a textured scene (the camera loops it)."""
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    scene = rng.integers(40, 200, (180, 320, 3), dtype=np.uint8)
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (320, 180))
+    for i in range(frames):
+        f = scene.copy()
+        x = 10 + i * 7 % 260
+        f[60:120, x : x + 40] = 250
+        w.write(f)
+    w.release()
+    return path
+
+
+def test_filling_disk_warns_in_the_hub_while_the_camera_still_records(broker, tmp_path, collector):
+    """Another program fills the disk: storage.warning comes first, clips are still written,
+    and only later does the camera stop recording (storage.full)."""
+    import time
+
+    from hub.background import HubThread
+    from hub.health.metrics import HostProbe
+    from hub.wiring import Backends
+
+    from .conftest import hub_config
+
+    data = tmp_path / "data"
+    filler = tmp_path / "downloads.bin"
+    filler.write_bytes(b"")
+    total = 20_000_000
+
+    def usage(_: object) -> DiskUsage:
+        # A 20 MB disk holding the hub's data and a download that keeps growing.
+        used = 16_000_000 + filler.stat().st_size
+        used += sum(f.stat().st_size for f in data.rglob("*") if f.is_file())
+        return DiskUsage(total, used, max(0, total - used))
+
+    camera = {
+        "type": "camera",
+        "source": str(moving_square_video(tmp_path / "porch.avi")),
+        "detect": {"width": 320, "height": 180, "fps": 10},
+        "record": {"pre": "0.2s", "post": "0.2s", "max": "0.5s", "retain": {"min_free": "10%"}},
+    }
+    config = hub_config(
+        broker,
+        data,
+        devices={"porch_cam": camera},
+        health={"tick": 0.05, "storage": {"warn_free": "15%"}},
+    )
+    backends = Backends(extra={"disk_usage": usage, "host_probe": HostProbe(disk_usage=usage)})
+    with HubThread(config, backends=backends):
+        collector.wait_event("camera.online", timeout=20)
+        collector.publish("edgehub/test/porch_cam/set", '{"record": 120}')
+        deadline = time.monotonic() + 60
+        while not collector.events("storage.full"):
+            assert time.monotonic() < deadline, "the disk never filled"
+            with filler.open("ab") as f:
+                f.write(b"\0" * 50_000)
+            time.sleep(0.1)
+    warning = collector.events("storage.warning")[0]
+    full = collector.events("storage.full")[0]
+    assert warning["ts"] < full["ts"]
+    assert warning["data"]["free_pct"] < 15 and warning["data"]["recording_stops_at"] == 10
+    clips_after_warning = [
+        e for e in collector.events("recording.finished") if warning["ts"] < e["ts"] < full["ts"]
+    ]
+    assert clips_after_warning, "recording must still work when the owner is warned"

@@ -41,7 +41,7 @@ class EventList(ScrollView, can_focus=True):
         Binding("pageup", "move(-10)", "Page up", show=False),
         Binding("pagedown", "move(10)", "Page down", show=False),
         Binding("home", "first", "First", show=False),
-        Binding("end", "follow", "Follow", show=False),
+        Binding("end", "follow", "Follow"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {"event-list--cursor", "event-list--dim"}
 

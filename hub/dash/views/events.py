@@ -35,7 +35,6 @@ class EventsView(View):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter"),
-        Binding("end", "follow", "Follow"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -118,10 +117,6 @@ class EventsView(View):
     def action_focus_filter(self) -> None:
         """Put the cursor in the device filter."""
         self.query_one("#filter-device", Input).focus()
-
-    def action_follow(self) -> None:
-        """Jump to the newest event and follow the stream."""
-        self.query_one(EventList).action_follow()
 
     def action_clear_filter(self) -> None:
         """Clear both filters and go back to the list."""
