@@ -98,7 +98,9 @@ class MosquittoBroker:
             if self.process.poll() is not None and self.process.stderr:
                 err = self.process.stderr.read()
             self.stop()
-            raise BrokerError(f"mosquitto did not start: {exc} {err.decode(errors='replace')}")
+            raise BrokerError(
+                f"mosquitto did not start: {exc} {err.decode(errors='replace')}"
+            ) from exc
         return self
 
     def kill(self) -> None:

@@ -18,6 +18,7 @@ from devices.errors import DeviceError, LightError
 from devices.lights import GpioLight, Light, LightState, from_255
 from devices.mqtt_light import MqttLight
 from hub.component import HubContext
+from hub.remote.commands import CommandWindow
 from rules.effects import Effect, LightCommand
 from rules.events import Event
 
@@ -73,6 +74,8 @@ class LightsComponent:
         self.lights: dict[str, Light] = {}
         self._cause: dict[str, tuple[str | None, float]] = {}
         self.ctx: HubContext | None = None
+        # Commands from other hubs carry an id: a QoS 1 redelivery is applied once.
+        self.commands = CommandWindow()
 
     async def start(self, ctx: HubContext) -> None:
         """Create the lights, restore their state, subscribe their topics."""
@@ -166,6 +169,10 @@ class LightsComponent:
         name = topic.split("/")[-2]
         if retained:
             return  # a stale retained command must not switch a light at startup
+        drop = self.commands.check(payload, ctx.now())
+        if drop is not None:
+            log.info("light %s dropped command: %s", name, drop)
+            return
         cmd = Event(
             kind="command",
             source=name,

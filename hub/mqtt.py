@@ -162,6 +162,9 @@ class MqttLink:
         self.disconnects = 0
         self.protocol = mqtt.MQTTv311 if settings.protocol == "3.1.1" else mqtt.MQTTv5
         self._subs: dict[str, int] = {}
+        self._suback = threading.Condition()
+        self._pending_subs: set[int] = set()
+        self._early_acks: set[int] = set()
         self._lock = threading.Lock()
         self._client = self._make_client()
         self._state = "new"
@@ -196,6 +199,7 @@ class MqttLink:
             client.tls_insecure_set(s.tls_insecure)
         client.on_connect = self._on_connect
         client.on_socket_open = self._on_socket_open
+        client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -260,7 +264,30 @@ class MqttLink:
                 return
             self._subs[topic] = qos
         if self.connected.is_set():
-            self._client.subscribe(self._sub_args([(topic, qos)]))
+            self._track(self._client.subscribe(self._sub_args([(topic, qos)])))
+
+    def _track(self, result: tuple[Any, int | None]) -> None:
+        rc, mid = result
+        if rc == mqtt.MQTT_ERR_SUCCESS and mid is not None:
+            with self._suback:
+                # The SUBACK may already have come in on paho's thread.
+                if mid in self._early_acks:
+                    self._early_acks.discard(mid)
+                else:
+                    self._pending_subs.add(mid)
+
+    def wait_subscribed(self, timeout: float = 5.0) -> bool:
+        """Block until every subscription sent so far is acknowledged by the broker."""
+        with self._suback:
+            return self._suback.wait_for(lambda: not self._pending_subs, timeout)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, *rest: Any) -> None:
+        with self._suback:
+            if mid in self._pending_subs:
+                self._pending_subs.discard(mid)
+            else:
+                self._early_acks.add(mid)
+            self._suback.notify_all()
 
     def _sub_args(self, subs: list[tuple[str, int]]) -> list[tuple[str, Any]]:
         if self.protocol == mqtt.MQTTv5:
@@ -293,8 +320,12 @@ class MqttLink:
             self.generation += 1
             with self._lock:
                 subs = list(self._subs.items())
+            with self._suback:
+                # Mids of the old connection never get a SUBACK.
+                self._pending_subs.clear()
+                self._early_acks.clear()
             if subs:
-                client.subscribe(self._sub_args(subs))
+                self._track(client.subscribe(self._sub_args(subs)))
             client.publish(self.settings.status_topic, "online", qos=1, retain=True)
             self.connected.set()
             self._set_state(f"connected session_present={int(bool(flags.session_present))}")

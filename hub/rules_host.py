@@ -68,9 +68,13 @@ class RulesHost:
         poll_interval: float = 1.0,
         db_path: Path | None = None,
         write_delay: float = 0.1,
+        remote_devices: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.rules_path = Path(rules_path)
         self.known_devices = known_devices
+        # {hub: {device: type}} from other hubs' manifests (live, kept by hub/remote).
+        self.remote_devices = remote_devices
+        self.remote_names: set[str] = set()
         self.location, self.timezone = location, timezone
         self.trace_days, self.poll_interval = trace_days, poll_interval
         self.db_path = db_path
@@ -119,7 +123,7 @@ class RulesHost:
             log.error("rule error %s", err)
         self.engine = Engine(res.rules, location=self.location, timezone=self.timezone)
         now = ctx.now()
-        for dev in self.known_devices or {}:
+        for dev in [*(self.known_devices or {}), *sorted(self.remote_names)]:
             st = ctx.device_state(dev)
             if st:
                 self.engine.handle(Event("state.baseline", dev, st, ts=now), now)
@@ -359,7 +363,9 @@ class RulesHost:
 
     # ------------------------------------------------------------ reload
     def _load(self) -> LoadResult:
-        return load_rules(self.rules_path, self.known_devices)
+        res = load_rules(self.rules_path, self.known_devices, self.remote_devices)
+        self.remote_names = set(res.remote)
+        return res
 
     async def reload(self) -> bool:
         """Validate the rules folder and swap it in; on any error keep the running rules."""

@@ -75,6 +75,7 @@ class Hub:
         self._state: dict[str, dict[str, Any]] = {}
         self.ingest = Ingest(self.emit, self.device_state, self.now)
         self._executors: dict[type, EffectHandler] = {}
+        self._remote_executor: EffectHandler | None = None
         self._listeners: list[Any] = []
         self._pending: deque[tuple[Event, int | None]] = deque()
         self._dirty: dict[str, Event] = {}
@@ -126,11 +127,17 @@ class Hub:
         """Register the executor of one Effect type (the last registration wins)."""
         self._executors[effect_type] = handler
 
+    def on_remote_effect(self, handler: EffectHandler) -> None:
+        """Register the executor of effects on another hub's device (`<hub>/<device>`)."""
+        self._remote_executor = handler
+
     async def execute(self, effect: Effect) -> list[Event]:
         """Carry out an effect; emit and return the events it caused, with its cause."""
         handler = next(
             (self._executors[t] for t in type(effect).__mro__ if t in self._executors), None
         )
+        if self._remote_executor is not None and "/" in str(getattr(effect, "device", "")):
+            handler = self._remote_executor
         if handler is None:
             raise NoExecutor(f"no executor for {type(effect).__name__}")
         result = handler(effect)
@@ -220,7 +227,8 @@ class Hub:
         for source, event in dirty.items():
             state = self._state[source]
             self.store.set_state(source, state, event.ts, event.id)
-            self._try_publish(self.topic(source, "state"), json.dumps(state), True, 1)
+            if "/" not in source:  # `<hub>/<device>` is another hub's: it publishes its own
+                self._try_publish(self.topic(source, "state"), json.dumps(state), True, 1)
 
     def _try_publish(self, topic: str, payload: str, retain: bool, qos: int) -> None:
         if self.link is not None:
@@ -284,6 +292,8 @@ class Hub:
         ):
             await self._start_component(comp)
         inbox.resume()
+        # Ready means subscribed: a message published right after is not missed.
+        await self.loop.run_in_executor(None, self.link.wait_subscribed, 5.0)
         self._publish_manifest()
         self.emit(Event("hub.started", "hub", {"components": [c.name for c in self.components]}))
         if self._notifier is not None:

@@ -48,6 +48,8 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     else:
         conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
+        # Only takes effect on a new file (before WAL and tables); lets retention shrink it.
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA busy_timeout=10000")
     return conn
@@ -99,8 +101,6 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = connect(self.path)
             self._conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
-            # Only takes effect on a new file; lets the size sweep give pages back.
-            self._conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._conn.executescript(_SCHEMA)
             cols = {r[1] for r in self._conn.execute("PRAGMA table_info(events)")}
             if "dedup" not in cols:  # a journal from before message hashes were kept
@@ -245,10 +245,12 @@ class Store:
         self._last_sweep = time.monotonic()
         cutoff = time.time() - self.retention_days * 86400
         try:
-            self._delete_chunks(
+            aged = self._delete_chunks(
                 "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < ? LIMIT 5000)",
                 (cutoff,),
             )
+            if aged:
+                self._conn.executescript("PRAGMA incremental_vacuum;")
             while self._size_mb() > self.max_mb:
                 n = self._delete_chunks(
                     "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT 5000)",
@@ -257,7 +259,8 @@ class Store:
                 )
                 if n == 0:
                     break
-                self._conn.execute("PRAGMA incremental_vacuum")
+                # executescript steps it to the end; execute() frees one page per step.
+                self._conn.executescript("PRAGMA incremental_vacuum;")
         except sqlite3.Error as exc:
             log.warning("journal retention sweep failed error=%s", exc)
 

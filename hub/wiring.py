@@ -65,11 +65,21 @@ def build_components(config: Config, *, backends: Backends) -> list[Component]:
     #   if any(d.type == "light" for d in config.devices.values()):
     #       components.append(LightsComponent(config, pin_factory=backends.gpio(config)))
 
-    # Lights: GPIO (gpiozero, injected pin factory) and MQTT lights.
-    from hub.lights import LightsComponent
+    # Health first, so it hears every event from the start (a camera offline at boot): device
+    # monitor, anomalies, hub metrics, and the supervisor (hub/health/supervisor.py).
+    supervisor = None
+    if config.health.enabled:
+        from hub.health.component import HealthComponent, make_supervisor
 
+        supervisor = make_supervisor(config)
+        probe = backends.extra.get("host_probe")
+        components.append(HealthComponent(config, supervisor=supervisor, probe=probe))
+
+    # Lights: GPIO (gpiozero, injected pin factory) and MQTT lights.
     lights = {n: d for n, d in config.devices.items() if d.type == "light"}
     if lights:
+        from hub.lights import LightsComponent
+
         gpio = backends.gpio(config) if any(d.gpio for d in lights.values()) else None
         components.append(LightsComponent(lights, pin_factory=gpio))
 
@@ -100,21 +110,27 @@ def build_components(config: Config, *, backends: Backends) -> list[Component]:
 
     components.append(NotifierComponent(config.owners, config.notify, config.secrets))
 
+    # Other hubs' devices as `<hub>/<device>` (hub/remote): manifests, states, remote light
+    # commands, heartbeat. Rules naming them are revalidated when a manifest arrives.
+    remote = None
+    if config.remote.enabled:
+        from hub.remote import RemoteComponent
+
+        r = config.remote
+        remote = RemoteComponent(heartbeat=r.heartbeat, stale_after=r.stale_after)
+        components.append(remote)
+
     # The rule host (last, so every effect executor exists when rules start).
     if config.rules is not None:
         from hub.rules_host import RulesHost
 
-        components.append(RulesHost.from_config(config))
-
-    # Health: device monitor, anomalies, hub metrics; every component runs under the supervisor,
-    # which restarts a failed one with backoff (hub/health/supervisor.py).
-    if config.health.enabled:
-        from hub.health.component import HealthComponent, make_supervisor
-
-        supervisor = make_supervisor(config)
-        components.append(
-            HealthComponent(config, supervisor=supervisor, probe=backends.extra.get("host_probe"))
+        host = RulesHost.from_config(
+            config, remote_devices=remote.catalogue if remote is not None else None
         )
-        return supervisor.supervise(components)
+        if remote is not None:
+            remote.names = lambda: host.remote_names
+            remote.on_catalogue = host.reload
+        components.append(host)
 
-    return components
+    # Every component runs under the supervisor, which restarts a failed one with backoff.
+    return supervisor.supervise(components) if supervisor is not None else components

@@ -62,7 +62,7 @@ def _augment(torch, xb, gen):
 def train(
     out: Path,
     clips: int = 1600,
-    epochs: int = 8,
+    epochs: int = 16,
     max_steps: int | None = None,
     seed: int = TRAIN_SEED,
     threads: int = 2,
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.train", description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, default=HERE / "motion.onnx")
     p.add_argument("--clips", type=int, default=1600)
-    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=16)
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-card", action="store_true", help="skip the held-out evaluation")

@@ -22,6 +22,9 @@ class LightCommand(Effect):
     state: Literal["on", "off", "toggle"] = "on"
     brightness: float | None = None
     transition: float | None = None
+    # For a light of another hub (`<hub>/<device>`): queue until reachable or fail at once.
+    on_unreachable: Literal["queue", "fail"] = "queue"
+    deadline: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

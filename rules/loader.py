@@ -44,6 +44,8 @@ class LoadResult:
 
     rules: list[LoadedRule] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Every `<hub>/<device>` name the rules use (the remote component follows these).
+    remote: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -162,14 +164,25 @@ def _message(err: dict, raw_loc: tuple = ()) -> str:
     return f"{err['msg']}, got {_got(value)}"
 
 
-def _check_rule(rule: s.Rule, known: dict[str, str] | None) -> list[tuple[tuple, str]]:
-    """Checks beyond the schema: template syntax and device names."""
+def _check_rule(
+    rule: s.Rule,
+    known: dict[str, str] | None,
+    remote: dict[str, dict[str, str]] | None = None,
+    found: set[str] | None = None,
+) -> list[tuple[tuple, str]]:
+    """Checks beyond the schema: template syntax and device names (local and `<hub>/<device>`)."""
     problems: list[tuple[tuple, str]] = []
     virtual = {
         a.set for _, a in _walk_actions(rule.actions, ("actions",)) if isinstance(a, s.SetAction)
     }
 
     def device(loc: tuple, name: str, want: str | None = None) -> None:
+        if "/" in name:
+            if found is not None:
+                found.add(name)
+            if remote is not None:
+                problems.extend((loc, m) for m in _remote_problems(name, remote, want))
+            return
         if known is None or name in virtual:
             return
         if name not in known:
@@ -242,6 +255,23 @@ def _check_rule(rule: s.Rule, known: dict[str, str] | None) -> list[tuple[tuple,
     return problems
 
 
+def _remote_problems(name: str, remote: dict[str, dict[str, str]], want: str | None) -> list[str]:
+    """Check `<hub>/<device>` against the manifests other hubs announce."""
+    hub, _, dev = name.partition("/")
+    devs = remote.get(hub)
+    if devs is None:
+        near = difflib.get_close_matches(hub, list(remote), n=1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        return [f'unknown hub "{hub}": no manifest on edgehub/{hub}/devices{hint}']
+    if dev not in devs:
+        near = difflib.get_close_matches(dev, list(devs), n=1)
+        hint = f" (did you mean {hub}/{near[0]}?)" if near else ""
+        return [f'unknown device "{name}": hub {hub} does not announce it{hint}']
+    if want and devs[dev] != want:
+        return [f'"{name}" is a {devs[dev]}, expected a {want}']
+    return []
+
+
 def _walk_actions(actions: list, loc: tuple) -> Iterator[tuple[tuple, Any]]:
     for i, a in enumerate(actions):
         here = (*loc, i)
@@ -281,9 +311,12 @@ def _parse(text: str) -> tuple[Any, Any]:
 
 
 def load_text(
-    text: str, name: str = "<memory>", known_devices: dict[str, str] | None = None
+    text: str,
+    name: str = "<memory>",
+    known_devices: dict[str, str] | None = None,
+    remote_devices: dict[str, dict[str, str]] | None = None,
 ) -> LoadResult:
-    """Load the rules of one YAML document."""
+    """Load the rules of one YAML document; remote_devices is {hub: {device: type}}."""
     res = LoadResult()
     try:
         node, data = _parse(text)
@@ -317,7 +350,7 @@ def load_text(
             res.errors.extend(msgs)
             res.rules.append(LoadedRule(rid, None, name, line, "; ".join(msgs), digest(raw)))
             continue
-        problems = _check_rule(rule, known_devices)
+        problems = _check_rule(rule, known_devices, remote_devices, res.remote)
         msgs = [
             f"{name}:{_line_of(lines, (i, *loc))}: {keypath((i, *loc))}: {m}" for loc, m in problems
         ]
@@ -326,7 +359,11 @@ def load_text(
     return res
 
 
-def load_rules(path: str | Path, known_devices: dict[str, str] | None = None) -> LoadResult:
+def load_rules(
+    path: str | Path,
+    known_devices: dict[str, str] | None = None,
+    remote_devices: dict[str, dict[str, str]] | None = None,
+) -> LoadResult:
     """Load a rule file or every *.yaml under a folder (rule tests *.test.yaml excluded)."""
     path = Path(path)
     if path.is_dir():
@@ -345,8 +382,9 @@ def load_rules(path: str | Path, known_devices: dict[str, str] | None = None) ->
         except (OSError, UnicodeDecodeError) as e:
             res.errors.append(f"{name}:1: cannot read: {e}")
             continue
-        one = load_text(text, name, known_devices)
+        one = load_text(text, name, known_devices, remote_devices)
         res.errors.extend(one.errors)
+        res.remote |= one.remote
         for r in one.rules:
             if r.id in seen:
                 msg = f"{r.file}:{r.line}: duplicate rule id {r.id!r} (first in {seen[r.id]})"

@@ -116,7 +116,10 @@ class Executor:
         base = {"rule": run.rule, "cause": run.cause}
         out = res.effects
         if isinstance(a, s.LightAction):
+            remote = self._rules[run.rule].rule.remote  # type: ignore[union-attr]
             for dev in a.light:
+                # `<hub>/<device>` is another hub's light: the rule's remote policy goes along.
+                far = "/" in dev
                 out.append(
                     fx.LightCommand(
                         **base,
@@ -124,6 +127,8 @@ class Executor:
                         state=a.state,
                         brightness=a.brightness,
                         transition=a.transition,
+                        on_unreachable=remote.on_unreachable if far else "queue",
+                        deadline=remote.deadline if far else None,
                     )
                 )
                 tid = f"off:{dev}"

@@ -384,6 +384,13 @@ Action = Annotated[
 
 
 # -------------------------------------------------------------------- rule
+class RemoteOptions(_Model):
+    """What a light action on another hub's device does when that hub cannot be reached."""
+
+    on_unreachable: Literal["queue", "fail"] = "queue"
+    deadline: Duration = 300.0
+
+
 class Rule(_Model):
     """One rule: triggers, conditions, actions and how runs overlap."""
 
@@ -397,6 +404,7 @@ class Rule(_Model):
     max: int = Field(10, ge=1)
     per: str | None = None
     on_restart: Literal["fire", "drop"] = "fire"
+    remote: RemoteOptions = Field(default_factory=RemoteOptions)
 
 
 for _m in (AllCondition, AnyCondition, NotCondition, IfAction, ChooseOption, ChooseAction, Rule):

@@ -13,21 +13,35 @@ from zoneinfo import ZoneInfo
 
 
 class ScaledClock:
-    """clock() -> epoch seconds: start + (monotonic elapsed) * speed."""
+    """clock() -> epoch seconds: start + (monotonic elapsed) * speed.
+
+    With held=True it reads `start` until release(): the hub starts up at the scenario's
+    start time, and the scenario's 0s is the moment the timeline begins.
+    """
 
     def __init__(
         self,
         start: float | None = None,
         speed: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
+        *,
+        held: bool = False,
     ) -> None:
         self.speed = float(speed)
         self._mono = monotonic
         self._m0 = monotonic()
         self.start = time.time() if start is None else float(start)
+        self.held = held
+
+    def release(self) -> None:
+        """Start running from `start` now (no-op when already running)."""
+        if self.held:
+            self._m0, self.held = self._mono(), False
 
     def __call__(self) -> float:
         """Return the simulated epoch time."""
+        if self.held:
+            return self.start
         return self.start + (self._mono() - self._m0) * self.speed
 
     def real_delay(self, seconds: float) -> float:

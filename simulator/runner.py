@@ -173,6 +173,7 @@ class Runner:
     def run(self, scenario: Scenario) -> Report:
         """Play the scenario's timeline; return which expectations held."""
         report = Report(scenario.name)
+        self.clock.release()
         t0 = self.clock()
         pending: list[_Check] = []
         last_action = 0.0
@@ -306,13 +307,14 @@ class Runner:
     def live(self, ambient: Ambient, stop: threading.Event, camera_every: float = 0.0) -> None:
         """Let the home live until stop is set: ambient sensors and, now and then, a scene."""
         rng = ambient.rng
+        self.clock.release()
         scenes = [
             "person_walks_left_to_right",
             "cat_crosses",
             "branches_sway_in_wind",
             "car_passes",
         ]
-        next_scene = self.clock() + camera_every if camera_every else None
+        next_scene = self.clock() + min(15.0, camera_every) if camera_every else None
         while not stop.is_set():
             self.pump()
             self.world.tick()

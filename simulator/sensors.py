@@ -1,4 +1,4 @@
-"""Virtual sensors that publish real Zigbee2MQTT and Tasmota payloads (for `make run`).
+"""A standalone sensor publisher for any broker (`edgehub sim` uses simulator/world.py instead).
 
     python -m simulator.sensors --port 18830 [--interval 2] [--count N]
 

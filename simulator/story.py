@@ -56,7 +56,8 @@ def summary(kind: str, source: str, data: dict[str, Any]) -> str:
             elif k == "humidity":
                 parts.append(f"{v} %RH")
             elif k == "illuminance":
-                parts.append(f"{v} lx")
+                if "occupancy" not in data:  # a PIR's lux reading is noise in the story
+                    parts.append(f"{v} lx")
             else:
                 parts.append(f"{k}={v}")
         return f"{source} {' '.join(parts)}".strip()
@@ -148,7 +149,9 @@ class Story:
 
     def event(self, ev: dict[str, Any], at: float | None = None) -> None:
         """Tell an event heard at `at`: hold roots for their answer, chain answers to them."""
-        ev = {**ev, "_at": float(ev.get("ts") or 0) if at is None else at}
+        ts = float(ev.get("ts") or 0)
+        # The hub's own stamp, unless a component stamped it off the simulated clock.
+        ev = {**ev, "_at": ts if at is None or abs(ts - at) < 30 else at}
         eid = str(ev.get("id"))
         self.events[eid] = ev
         while len(self.events) > 5000:
@@ -174,6 +177,7 @@ class Story:
             pin = self.probe(str(ev.get("source")))
             if pin:
                 text += f" [{pin}]"
+        self._tell_before(root)
         trig = tr.get("trigger") or {}
         head = f"{trig.get('platform', 'timer')} {trig.get('id') or ''}".strip()
         if root is not None:
@@ -186,6 +190,17 @@ class Story:
             tail = f" ({lat / self.speed:.1f} ms)"
         self._say(f"{self.clock(ev['_at'])} {head} → rule {tr.get('rule')} → {text}{tail}")
 
+    def _tell_before(self, root: dict[str, Any] | None) -> None:
+        """Tell the held events that came before this root, so the story stays in order."""
+        stop = str(root.get("id")) if root is not None else None
+        older = []
+        for eid in self._held:
+            if eid == stop:
+                break
+            older.append(eid)
+        if older:
+            self._flush_ids(older)
+
     def phone(self, item: dict[str, Any]) -> None:
         """Tell that an owner's phone received a notification."""
         att = item.get("attachments") or []
@@ -196,10 +211,16 @@ class Story:
     def flush(self, force: bool = False) -> None:
         """Tell the held events whose answer did not come, with the rules that declined."""
         now = self._mono()
-        for eid, since in list(self._held.items()):
+        due = []
+        for eid, since in self._held.items():
             if not force and now - since < HOLD_S:
                 break
-            del self._held[eid]
+            due.append(eid)
+        self._flush_ids(due)
+
+    def _flush_ids(self, ids: list[str]) -> None:
+        for eid in ids:
+            self._held.pop(eid, None)
             ev = self.events.get(eid)
             if ev is None:
                 continue

@@ -15,7 +15,9 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from simulator.bulbs import SimulatedBulb, Subscribe
 
@@ -54,6 +56,7 @@ class VirtualSensor:
         self.battery = 100.0
         self.attrs: dict[str, Any] = {}
         self.sent = 0
+        self.zone: ZoneInfo | None = None  # the home's time zone (Tasmota stamps local time)
 
     def _drain(self) -> None:
         # A coin cell lasts a couple of years: a message costs about a thousandth of a percent.
@@ -76,7 +79,7 @@ class VirtualSensor:
             self.send(self.topic, body, True)
 
     def _tasmota(self, attrs: dict[str, Any], now: float) -> None:
-        body = {"Time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now))}
+        body = {"Time": _local(now, self.zone).strftime("%Y-%m-%dT%H:%M:%S")}
         body.update({_camel(k): v for k, v in attrs.items()})
         self.send(_tasmota_topic(self.topic, "SENSOR"), body, False)
 
@@ -184,7 +187,8 @@ class ClimateSensor(VirtualSensor):
 
     def reading(self, now: float) -> dict[str, Any]:
         """Return what the sensor measures now."""
-        hour = time.localtime(now).tm_hour + time.localtime(now).tm_min / 60
+        local = _local(now, self.zone)
+        hour = local.hour + local.minute / 60
         cycle = math.sin((hour - 9) / 24 * 2 * math.pi)
         base_t, amp = (8.0, 5.0) if self.outdoor else (20.5, 1.0)
         elev = sun_elevation(now, *self.location)
@@ -212,7 +216,7 @@ class ClimateSensor(VirtualSensor):
             self.report(self.reading(now), now)
 
     def _tasmota(self, attrs: dict[str, Any], now: float) -> None:
-        body: dict[str, Any] = {"Time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now))}
+        body: dict[str, Any] = {"Time": _local(now, self.zone).strftime("%Y-%m-%dT%H:%M:%S")}
         if "humidity" in attrs:
             body["AM2301"] = {
                 "Temperature": attrs.get("temperature"),
@@ -243,6 +247,10 @@ _KINDS: dict[str, type[VirtualSensor]] = {
     "button": ButtonSensor,
     "sensor": ClimateSensor,
 }
+
+
+def _local(now: float, zone: ZoneInfo | None) -> datetime:
+    return datetime.fromtimestamp(now, zone) if zone is not None else datetime.fromtimestamp(now)
 
 
 def _camel(key: str) -> str:
@@ -280,6 +288,7 @@ class World:
         seed: int = 1,
         location: tuple[float, float] = (52.37, 4.89),
         subscribe: Subscribe | None = None,
+        tz: str | None = None,
     ) -> World:
         """Build a sensor for every input device, and a bulb for every MQTT light."""
         rng = random.Random(seed)
@@ -309,6 +318,7 @@ class World:
                 )
             else:
                 s = make(name, dev["topic"], fmt, publish, sub)
+            s.zone = ZoneInfo(tz) if tz else None
             sensors[name] = s
         return cls(sensors, clock, bulbs)
 
@@ -334,7 +344,7 @@ class World:
 class Ambient:
     """Life in the home for `make run`: walk-bys, doors, button presses, now and then."""
 
-    def __init__(self, world: World, rng: random.Random, mean_gap: float = 20.0) -> None:
+    def __init__(self, world: World, rng: random.Random, mean_gap: float = 8.0) -> None:
         self.world, self.rng, self.mean_gap = world, rng, mean_gap
         self.next_at: float | None = None
         self.door_open: dict[str, float] = {}
@@ -359,7 +369,7 @@ class Ambient:
             s.movement(now)
         elif isinstance(s, ContactSensor) and s.name not in self.door_open:
             s.report({"contact": False}, now)
-            self.door_open[s.name] = now + self.rng.uniform(5, 40)
+            self.door_open[s.name] = now + self.rng.uniform(3, 12)
         elif isinstance(s, ButtonSensor):
             s.report({"action": self.rng.choice(["single", "double", "hold"])}, now)
         return s.name

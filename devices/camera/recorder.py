@@ -6,6 +6,7 @@ thread encodes them (mp4v, the encoder OpenCV's wheel has), so capture never wai
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -59,37 +61,50 @@ class _Writer(threading.Thread):
         super().__init__(name=f"rec-{rec.camera}", daemon=True)
         self.rec = rec
         self.q: queue.Queue = queue.Queue(maxsize=max(64, int(rec.fps * 60)))
+        self.writer: Any = None
+        self.clip: ClipInfo | None = None
 
     def run(self) -> None:
-        writer = None
-        clip: ClipInfo | None = None
         while True:
             op, a, b = self.q.get()
             if op == "quit":
                 return
-            if op == "open":
-                clip = a
-                writer = cv2.VideoWriter(
-                    str(clip.file), cv2.VideoWriter_fourcc(*"mp4v"), self.rec.fps, self.rec.size
-                )
-                if not writer.isOpened():
-                    log.error("camera %s cannot write %s", self.rec.camera, clip.file)
-                    writer, clip = None, None
-                    self.rec._aborted("source_lost", None)
-            elif op == "frame" and writer is not None and clip is not None:
-                ts, frame = a, b
-                writer.write(frame)
-                clip.frames += 1
-                clip.end = ts
-                if clip.frames == 1:
-                    self.rec._emit(self.rec.on_started, clip)
-                if self.rec.storage is not None and (problem := self._no_room(clip)):
-                    self._finish(writer, clip, "storage_full")
-                    writer, clip = None, None
-                    self.rec._aborted("storage_full", problem)
-            elif op == "close" and writer is not None and clip is not None:
-                self._finish(writer, clip, a)
+            try:
+                self._handle(op, a, b)
+            except Exception:
+                # One bad frame or a failing disk must not end recording for good.
+                log.exception("camera %s recorder failed on %s", self.rec.camera, op)
+                if self.writer is not None and self.clip is not None:
+                    with contextlib.suppress(Exception):
+                        self._finish(self.writer, self.clip, "write_failed")
+                self.writer, self.clip = None, None
+                self.rec._aborted("write_failed", None)
+
+    def _handle(self, op: str, a: Any, b: Any) -> None:
+        writer, clip = self.writer, self.clip
+        if op == "open":
+            clip = a
+            writer = cv2.VideoWriter(
+                str(clip.file), cv2.VideoWriter_fourcc(*"mp4v"), self.rec.fps, self.rec.size
+            )
+            if not writer.isOpened():
+                log.error("camera %s cannot write %s", self.rec.camera, clip.file)
                 writer, clip = None, None
+                self.rec._aborted("write_failed", None)
+        elif op == "frame" and writer is not None and clip is not None:
+            writer.write(b)
+            clip.frames += 1
+            clip.end = a
+            if clip.frames == 1:
+                self.rec._emit(self.rec.on_started, clip)
+            if self.rec.storage is not None and (problem := self._no_room(clip)):
+                self._finish(writer, clip, "storage_full")
+                writer, clip = None, None
+                self.rec._aborted("storage_full", problem)
+        elif op == "close" and writer is not None and clip is not None:
+            self._finish(writer, clip, a)
+            writer, clip = None, None
+        self.writer, self.clip = writer, clip
 
     def _no_room(self, clip: ClipInfo) -> str | None:
         # statvfs is a few microseconds: checking every frame keeps us off a truly full disk.

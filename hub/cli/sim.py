@@ -48,7 +48,7 @@ class Simulation:
         self.config = config.model_copy(deep=True)
         loc = self.config.hub.location
         self.tz = loc.timezone if loc is not None else "UTC"
-        self.clock = ScaledClock(start_time(start, self.tz), speed)
+        self.clock = ScaledClock(start_time(start, self.tz), speed, held=True)
         self.speed, self.broker_spec, self.out, self.seed = speed, broker, out, seed
         self._tmp = None if data_dir else tempfile.mkdtemp(prefix="edgehub-sim-")
         self.data_dir = Path(data_dir or self._tmp or ".").absolute()
@@ -88,7 +88,10 @@ class Simulation:
         for name, dev in self.config.devices.items():
             if dev.type == "camera" and str(dev.source) == spec:
                 d = dev.detect
-                src = source_for(spec, d.width, d.height, d.fps, speed=self.speed)
+                # fps x speed frames per real second keep clips true to the hub's clock; capped
+                # at 25 fps, because every frame is rendered, diffed and maybe classified.
+                speed = min(self.speed, max(1.0, 25.0 / d.fps))
+                src = source_for(spec, d.width, d.height, d.fps, speed=speed)
                 if src is not None:
                     self.cameras[name] = src
                 return src
@@ -107,6 +110,13 @@ class Simulation:
 
     # -- lifecycle --------------------------------------------------------------------------
     def __enter__(self) -> Simulation:
+        try:
+            return self._start()
+        except BaseException:  # Ctrl-C or a failure mid-start: no broker or hub left behind
+            self.close()
+            raise
+
+    def _start(self) -> Simulation:
         from hub.runtime import Hub
         from simulator.link import DeviceLink
         from simulator.runner import Runner
@@ -119,7 +129,6 @@ class Simulation:
         deadline = time.monotonic() + 60
         while not self.hub.started.wait(0.1):
             if self._errors or not self._thread.is_alive() or time.monotonic() > deadline:
-                self.close()
                 raise RuntimeError(f"the hub did not start: {self._errors or 'timeout'}")
         if self.speed != 1:
             asyncio.run_coroutine_threadsafe(self._pace_rules(), self.hub.loop)
@@ -138,6 +147,7 @@ class Simulation:
             seed=self.seed,
             location=where,
             subscribe=self.link.subscribe,
+            tz=self.tz,
         )
         self.runner = Runner(
             host,
@@ -224,7 +234,7 @@ def run_scenarios(args: argparse.Namespace, config: Config) -> list[Report]:
             speed=speed,
             start=args.start or scenario.start,
             broker=args.broker,
-            data_dir=None,
+            data_dir=Path(args.data_dir) / path.stem if args.data_dir else None,
             seed=args.seed,
             out=lambda line: print(line, flush=True),
         ) as sim:
@@ -241,7 +251,6 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
     from hub.cli.daemon import _load
     from hub.logs import setup_logging
-    from simulator.scenario import ScenarioError
 
     config = _load(args.config)
     if config is None:
@@ -252,7 +261,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
         return _live(args, config)
     try:
         reports = run_scenarios(args, config)
-    except (ScenarioError, RuntimeError) as e:
+    except (ValueError, RuntimeError) as e:  # ScenarioError and WorldError are ValueErrors
         print(f"edgehub sim: {e}", file=sys.stderr)
         return EXIT_ERROR
     failures = [(r.scenario, f) for r in reports for f in r.failures]
@@ -281,7 +290,9 @@ def _live(args: argparse.Namespace, config: Config) -> int:
         where = f"{sim.runner.host}:{sim.runner.port}"
         print(f"edgehub sim: the example home is running (broker {where}); Ctrl-C stops it")
         if args.duration:
-            threading.Timer(args.duration, stop.set).start()
+            timer = threading.Timer(args.duration, stop.set)
+            timer.daemon = True
+            timer.start()
         try:
             sim.runner.live(Ambient(sim.world, random.Random(args.seed)), stop, camera_every=60)
         except KeyboardInterrupt:

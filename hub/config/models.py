@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from hub.config.devices import Device, Duration, Strict
 from hub.health.config import HealthConfig
+from hub.remote.config import RemoteConfig
 
 try:  # written by the notifications engineer; accept plain mappings until it exists
     from hub.config.owners import NotifyConfig, OwnerConfig
@@ -153,6 +154,7 @@ class Config(Strict):
     notify: NotifyConfig | None = None
     secrets: Path | None = None
     health: HealthConfig = Field(default_factory=HealthConfig)
+    remote: RemoteConfig = Field(default_factory=RemoteConfig)
     # Where the file was read from; relative paths (rules, secrets, files) resolve against it.
     source: Path | None = Field(None, exclude=True)
 

@@ -73,6 +73,8 @@ class HealthComponent:
         self._report_pending = False
         self._replaying = False
         self._backlog: list[Event] = []
+        self._hub_started = True
+        self._held: list[tuple[list[Event], Event | None, bool]] = []
         self._own: set[str] = set()  # ids of the state events this component raised
         self.last: dict[str, Any] = {}
 
@@ -95,6 +97,8 @@ class HealthComponent:
         self.ctx = ctx
         now = ctx.now()
         self._started = now
+        started = getattr(ctx, "started", None)  # the runtime's "ready" flag
+        self._hub_started = not hasattr(started, "is_set") or started.is_set()
         for name, dev in self.config.devices.items():
             if dev.type not in INPUT_TYPES:
                 continue
@@ -177,6 +181,11 @@ class HealthComponent:
             self._own.discard(event.id)
             return
         kind = event.kind
+        if kind == "hub.started" and not self._hub_started:
+            self._hub_started = True
+            held, self._held = self._held, []
+            for events, cause, state_topic in held:
+                self._emit(events, cause, state_topic)
         if kind == "state":
             self._state(event)
         elif kind in ("camera.offline", "camera.online"):
@@ -184,7 +193,8 @@ class HealthComponent:
             now = self.ctx.now() if self.ctx else event.ts
             out = self.monitor.availability(event.source, online, now)
             for ev in out:
-                ev.data["reason"] = event.data.get("reason") or "camera"
+                ev.data["reason"] = "camera"
+                ev.data["detail"] = event.data.get("reason")
             self._emit(out, event, state_topic=False)
         elif kind in ("component.failed", "component.recovered", "storage.full"):
             self._report_soon()
@@ -235,7 +245,12 @@ class HealthComponent:
             self._emit(self.monitor.availability(device, online, now, reason="bridge"), None)
 
     def _emit(self, events: list[Event], cause: Event | None, state_topic: bool = True) -> None:
-        if self.ctx is None:
+        if self.ctx is None or not events:
+            return
+        if not self._hub_started:
+            # The rule host starts last: what health finds during start-up (a camera that is
+            # unplugged, a retained "offline") waits for hub.started, so rules hear it.
+            self._held.append((events, cause, state_topic))
             return
         changed = False
         for ev in events:

@@ -6,9 +6,9 @@ handler or on_event of it raises, when its optional `check()` raises, or when it
 `ctx.report_failure(exc)` on the context it was given. Each failure raises `component.failed`;
 a restart that keeps running for `settle` seconds raises `component.recovered`. After
 `max_failures` failures within `window` seconds the component is left stopped and reported
-(`gave_up: true`). A critical component (the
-rule engine) or a critical probe (the MQTT link, the journal writer) that cannot recover makes the
-process exit non-zero, so systemd restarts the whole hub.
+(`gave_up: true`). A critical component (the rule engine) or a critical probe (the MQTT link,
+the journal writer) that cannot recover makes the process exit non-zero, so systemd restarts
+the whole hub.
 """
 
 from __future__ import annotations
@@ -212,6 +212,7 @@ class Supervised:
         self._starting = False
         self._task: asyncio.Task | None = None
         self._ctx: SupervisedContext | None = None
+        self._on_event = getattr(inner, "on_event", None)  # looked up once: every event passes
 
     def __getattr__(self, name: str) -> Any:
         # Anything else is the component's own (tests and tools look components up by name).
@@ -248,8 +249,8 @@ class Supervised:
 
     def on_event(self, event: Event) -> None:
         """Pass every event on to the component while it runs."""
-        handler = getattr(self.inner, "on_event", None)
-        if self.state != "running" or handler is None:
+        handler = self._on_event
+        if handler is None or self.state != "running":
             return
         try:
             handler(event)

@@ -11,9 +11,10 @@ from models.classifier import SHIPPED, MotionClassifier
 from models.dataset import CLASSES, build
 from models.errors import ModelError
 
-# Crop-level recall the model card promises on held-out crops, minus a margin for the
-# small sample rendered here (seed 777 is in neither the training nor the card's set).
-MIN_RECALL = {"person": 0.85, "animal": 0.75, "vehicle": 0.75, "nuisance": 0.85}
+# The model card's held-out crop recall (person 85%, animal 84%, vehicle 94%, nuisance 91%)
+# minus about two standard errors for the ~100 crops per class rendered here (seed 777 is in
+# neither the training set nor the card's). Rendering is seeded, so this does not flake.
+MIN_RECALL = {"person": 0.78, "animal": 0.75, "vehicle": 0.85, "nuisance": 0.83}
 
 
 @pytest.fixture(scope="module")

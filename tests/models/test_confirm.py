@@ -60,9 +60,20 @@ def test_k_must_fit_in_n() -> None:
 
 
 def test_something_swinging_back_and_forth_does_not_confirm() -> None:
+    conf = Confirmer(ConfirmConfig(min_travel=0.3, min_straightness=0.4))
+    found = []
+    for i in range(40):
+        x = 100 + (8 if i % 4 < 2 else -8)  # a branch swinging about its place
+        label = "nuisance" if i < 8 else "person"  # until the classifier is fooled
+        found += conf.update([(label, 0.9, (x, 40, 20, 40))], i * 0.2)
+    assert found == []
+    assert conf.tracks[0].travel >= 0.3  # it did move far enough, but only to and fro
+
+
+def test_someone_walking_towards_the_camera_is_confirmed() -> None:
     conf = Confirmer()
     found = []
-    for i in range(30):
-        x = 100 + (8 if i % 4 < 2 else -8)  # a branch swinging about its place
-        found += conf.update([("person", 0.9, (x, 40, 20, 40))], i * 0.2)
-    assert found == []
+    for i in range(8):
+        h = 40 + 8 * i  # grows as it comes closer, centre hardly moves sideways
+        found += conf.update([("person", 0.9, (100 - h // 4, 60 - h // 2, h // 2, h))], i * 0.2)
+    assert [d["label"] for d in found] == ["person"]

@@ -166,3 +166,17 @@ def test_progress_bar_draws_on_a_terminal_only():
     assert "[#####     ]  50% 2,000/4,000 events" in tty.getvalue()
     assert tty.getvalue().endswith("\n") and "[##########] 100%" in tty.getvalue()
     assert pipe.getvalue() == ""
+
+
+def test_time_passes_between_events_so_time_triggers_fire(write_journal, rules_dir):
+    db = write_journal(porch_day())  # nothing is journaled between 23:35 and 07:00
+    night = """
+- id: night_check
+  triggers: [{at: "03:00"}]
+  actions: [{light: porch_light, state: off}]
+"""
+    r = replay(db, rules_dir("new", PORCH + night), current_rules=rules_dir("old", PORCH), **KW)
+    assert [(d["change"], d["rule"], d["ts"] - DAY0) for d in r.differences] == [
+        ("added", "night_check", 9 * 3600.0)  # 03:00 the next morning
+    ]
+    assert {x["rule"]: x["runs_after"] for x in r.rules}["night_check"] == 1

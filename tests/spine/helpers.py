@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import time
@@ -36,6 +37,7 @@ class Collector:
 
     def __init__(self, broker: MosquittoBroker, *topics: str, client_id: str = ""):
         self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self.seen: list[mqtt.MQTTMessage] = []
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
         self.client.on_message = lambda c, u, m: self.messages.put(m)
         self.client.connect(broker.host, broker.port)
@@ -48,18 +50,23 @@ class Collector:
         self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
 
     def wait_for(self, topic: str, pred: Any = None, timeout: float = 10.0) -> mqtt.MQTTMessage:
-        """Return the first message on topic (whose JSON payload satisfies pred)."""
+        """Return the first message on topic (whose JSON payload satisfies pred), seen or coming.
+
+        Messages on other topics are kept for later calls, so the order of waits is free.
+        """
         deadline = time.monotonic() + timeout
         while True:
+            while not self.messages.empty():
+                self.seen.append(self.messages.get_nowait())
+            for i, m in enumerate(self.seen):
+                if m.topic == topic and (pred is None or pred(json.loads(m.payload))):
+                    del self.seen[i]
+                    return m
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"no message on {topic}")
-            try:
-                m = self.messages.get(timeout=left)
-            except queue.Empty:
-                continue
-            if m.topic == topic and (pred is None or pred(json.loads(m.payload))):
-                return m
+            with contextlib.suppress(queue.Empty):
+                self.seen.append(self.messages.get(timeout=min(left, 0.1)))
 
     def close(self) -> None:
         self.client.loop_stop()

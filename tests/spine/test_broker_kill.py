@@ -65,7 +65,9 @@ def _run(broker: MosquittoBroker, tmp_path: Path) -> None:
         t = threading.Thread(target=chaos)
         t.start()
         for seq in range(N):
-            pub.publish("tele/garden/SENSOR", f'{{"SI7021":{{"Temperature":20.5}},"Seq":{seq}}}', qos=1)
+            pub.publish(
+                "tele/garden/SENSOR", f'{{"SI7021":{{"Temperature":20.5}},"Seq":{seq}}}', qos=1
+            )
             if seq % 20 == 0:
                 time.sleep(0.01)  # ~2,000 events/s in bursts: the kill lands mid-stream
         t.join(30)

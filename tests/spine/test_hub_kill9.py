@@ -1,4 +1,4 @@
-"""kill -9 of the hub process, then a restart: no journaled event lost, retained state not refired."""
+"""kill -9 of the hub, then a restart: no journaled event lost, retained state not refired."""
 
 from __future__ import annotations
 
