@@ -79,7 +79,10 @@ def main() -> None:
     stats = {"motion_frames": 0, "regions": 0, "detections": 0}
     spent = {"motion": 0.0, "pipeline": 0.0}
 
+    clock = iter(range(len(small)))
+
     def step(img: np.ndarray) -> None:
+        ts = next(clock) / FPS  # the frames' own time, so cooldowns behave as live
         t0 = time.process_time()
         bg = motion.background_image() if motion.background is not None else None
         regions = motion.update(img)
@@ -87,7 +90,7 @@ def main() -> None:
         spent["motion"] += t1 - t0
         if bg is not None and regions:
             stats["motion_frames"] += 1
-            stats["detections"] += len(pipe(img, bg, regions))
+            stats["detections"] += len(pipe(img, bg, regions, ts))
             stats["regions"] += len(pipe.last)
             spent["pipeline"] += time.process_time() - t1
 

@@ -24,6 +24,8 @@ from rules.events import Event
 
 log = logging.getLogger(__name__)
 
+REDELIVERY_WINDOW = 60.0  # seconds after a (re)connect
+
 
 def message_key(topic: str, payload: bytes) -> int:
     """Return a stable 63-bit hash of a message (the same in every process)."""
@@ -60,7 +62,8 @@ class Ingest:
         self._cache: dict[str, tuple[list[tuple[str, Adapter]], list[MessageHandler]]] = {}
         self._heard: set[str] = set()
         self._recent: deque[int] = deque(maxlen=50000)
-        self._recent_set: set[int] = set()
+        self._recent_set: dict[int, int] = {}  # message hash -> connection it came on
+        self._gen_seen: dict[int, float] = {}  # connection -> when its first message came
         self._logged: dict[str, float] = {}
 
     def add_devices(self, devices: dict[str, Any]) -> list[str]:
@@ -75,12 +78,24 @@ class Ingest:
         self._cache.clear()
         return topics
 
-    def remember(self, key: int) -> None:
+    def remember(self, key: int, gen: int = 0) -> None:
         """Add a message hash to the window that recognises redeliveries."""
         if len(self._recent) == self._recent.maxlen:
-            self._recent_set.discard(self._recent[0])
+            self._recent_set.pop(self._recent[0], None)
         self._recent.append(key)
-        self._recent_set.add(key)
+        self._recent_set[key] = gen
+
+    def _is_redelivery(self, key: int, msg: Message) -> bool:
+        seen_on = self._recent_set.get(key)
+        if seen_on is None:
+            return False
+        if msg.dup:
+            return True
+        # A sensor resends its unacknowledged publishes after a broker crash, and the
+        # restarted broker forwards them as new (no DUP): the same message seen on an
+        # earlier connection, in the first minute of this one, is taken as a redelivery.
+        first = self._gen_seen.get(msg.gen, msg.received)
+        return seen_on < msg.gen and msg.received - first < REDELIVERY_WINDOW
 
     def add_handler(self, topic: str, handler: MessageHandler) -> None:
         """Deliver raw messages on topic (wildcards allowed) to handler."""
@@ -116,10 +131,12 @@ class Ingest:
         # A QoS 1 redelivery carries DUP and a (topic, payload) we handled recently; after a
         # broker restart it may be one of many from its saved queue, not just the last one.
         key = message_key(msg.topic, msg.payload)
-        if msg.dup and key in self._recent_set:
+        if msg.gen not in self._gen_seen:
+            self._gen_seen[msg.gen] = msg.received
+        if self._is_redelivery(key, msg):
             self.stats["duplicate_messages"] += 1
             return
-        self.remember(key)
+        self.remember(key, msg.gen)
         try:
             reading = adapter.decode(msg.topic, msg.payload)
         except MalformedPayload as exc:

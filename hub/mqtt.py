@@ -362,7 +362,11 @@ class MqttLink:
             self.connected.clear()
             if self._state.startswith("connected"):
                 self.disconnects += 1
-            self._set_state("stopped" if self._stopping else f"disconnected reason={rc}")
+            if self._stopping:
+                self._set_state("stopped")
+            elif not self._state.startswith("refused"):
+                # A refused connect is followed by a disconnect on every retry: one log line.
+                self._set_state(f"disconnected reason={rc}")
         except Exception:
             log.exception("mqtt on_disconnect failed")
 

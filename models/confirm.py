@@ -24,7 +24,7 @@ class ConfirmConfig:
     k: int = 2
     n: int = 5
     min_score: float = 0.75
-    min_travel: float = 0.5  # centroid travel (plus log size change) needed before an alert
+    min_travel: float = 0.5  # centroid travel needed before an alert
     min_straightness: float = 0.4  # displacement / path walked: swaying goes back and forth
     max_step: float = 1.2  # farther than this between frames: not the same object
     track_timeout_s: float = 2.0  # a track unseen this long ends
@@ -49,7 +49,6 @@ class Track:
     first_seen: float
     last_seen: float
     origin: tuple[float, float]
-    origin_size: float
     votes: deque = field(default_factory=deque)  # (label or None, score) per frame seen
     travel: float = 0.0  # displacement from the origin, in object sizes
     path: float = 0.0  # total centroid path, in object sizes
@@ -111,19 +110,15 @@ class Confirmer:
         for track, di in self._match(dets):
             label, score, box = dets[di]
             if track is None:
-                size0 = float(max(box[2], box[3], 4))
-                track = Track(self._next_id, box, ts, ts, _centre(box), size0, deque(maxlen=cfg.n))
+                track = Track(self._next_id, box, ts, ts, _centre(box), deque(maxlen=cfg.n))
                 self._next_id += 1
                 self.tracks.append(track)
-            (px, py), prev_size = _centre(track.box), track.size
+            px, py = _centre(track.box)
             track.box, track.last_seen = box, ts
             (cx, cy), size = _centre(box), track.size
-            # Growing or shrinking counts as moving: someone walking towards the camera.
-            track.path += math.hypot(cx - px, cy - py) / size + abs(math.log(size / prev_size))
-            ox, oy = track.origin
-            track.travel = math.hypot(cx - ox, cy - oy) / size + abs(
-                math.log(size / track.origin_size)
-            )
+            # Centroid only: a clutter region that grows and shrinks is not going anywhere.
+            track.path += math.hypot(cx - px, cy - py) / size
+            track.travel = math.hypot(cx - track.origin[0], cy - track.origin[1]) / size
             hit = label in cfg.labels and score >= cfg.min_score
             track.votes.append((label if hit else None, score))
             if track.alerted:

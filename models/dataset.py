@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -76,8 +76,12 @@ def clip_crops(
     found: dict[int, list[tuple[np.ndarray, str]]] = {}
     detect = (scene.size[0] // scale, scene.size[1] // scale)
     w = detect[0]
+    # Some clips begin on the bare backdrop and cut to the scene, as a simulated camera does
+    # when a scenario switches scenes (and as a wind gust or a switched lamp starts at once).
+    bare = replace(scene, actors=[], nuisances=[])
+    cut = int(rng.integers(2, 11)) if rng.random() < 0.3 else 0
     for i in range(scene.n_frames):
-        fr = scene.render(i)
+        fr = bare.render(i) if i < cut else scene.render(i)
         image = fr.image
         if scale > 1:
             # As a camera does: capture big, detect on a downscaled copy.

@@ -134,12 +134,13 @@ class Story:
         """Keep a rule trace by the event that triggered it (timed triggers: by arrival)."""
         if tr.get("event_id") and tr.get("result") != "not_matched":
             self.traces.setdefault(str(tr["event_id"]), []).append(tr)
-        elif tr.get("result") in RAN:
+        if tr.get("result") in RAN:
             self._timed.append((self._mono(), tr))
-            self._timed = self._timed[-20:]
+            self._timed = self._timed[-50:]
 
     def _timed_cause(self, device: str) -> dict[str, Any] | None:
-        """A recent time/sun/cron run whose actions name this device (its effects have no cause)."""
+        """A recent rule run whose actions name this device: the likely cause of a state
+        that came without one (time, sun and cron triggers have no event)."""
         now = self._mono()
         for at, tr in reversed(self._timed):
             acts = " ".join(str(a.get("result")) for a in tr.get("actions") or [])
@@ -164,7 +165,7 @@ class Story:
         timed = self._timed_cause(str(ev.get("source"))) if kind == "state" else None
         if cause and ran:
             self._answer(ev, self.events.get(str(cause)), ran[0])
-        elif timed is not None:
+        elif timed is not None and not timed.get("event_id"):
             self._answer(ev, None, timed)
         else:
             self._held[eid] = self._mono()
@@ -201,6 +202,11 @@ class Story:
         if older:
             self._flush_ids(older)
 
+    def _devices_acted(self) -> str:
+        return " ".join(
+            str(a.get("result")) for _, tr in self._timed for a in tr.get("actions") or []
+        )
+
     def phone(self, item: dict[str, Any]) -> None:
         """Tell that an owner's phone received a notification."""
         att = item.get("attachments") or []
@@ -220,9 +226,28 @@ class Story:
 
     def _flush_ids(self, ids: list[str]) -> None:
         for eid in ids:
-            self._held.pop(eid, None)
+            if eid not in self._held:
+                continue  # told meanwhile, as the root of an answer or an earlier event
+            answered = {str(self.events.get(h, {}).get("cause")) for h in self._held}
+            del self._held[eid]
             ev = self.events.get(eid)
             if ev is None:
+                continue
+            if eid in answered and any(t.get("result") in RAN for t in self.traces.get(eid, [])):
+                continue  # its answer, still held, tells it on one line
+            # An answer whose trace came late (a busy machine): chain it after all.
+            cause = str(ev.get("cause"))
+            ran = [t for t in self.traces.get(cause, []) if t.get("result") in RAN]
+            if (
+                not ran
+                and ev.get("kind") == "state"
+                and str(ev.get("source")) in self._devices_acted()
+            ):
+                late = self._timed_cause(str(ev.get("source")))
+                ran = [late] if late is not None else []
+            if ran:
+                root = self.events.get(str(ran[0].get("event_id")))
+                self._answer(ev, root, ran[0])
                 continue
             what = summary(str(ev["kind"]), str(ev.get("source")), ev.get("data") or {})
             text = f"{self.clock(ev['_at'])} {what}"

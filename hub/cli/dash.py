@@ -20,7 +20,9 @@ def _dash(args: argparse.Namespace) -> int:
     except DashConfigError as exc:
         print(f"edgehub dash: {exc}", file=sys.stderr)
         return 2
-    DashApp(DashLink(settings)).run()
+    from hub.dash.multi import ALL, MultiDashLink
+
+    DashApp((MultiDashLink if settings.hub_id == ALL else DashLink)(settings)).run()
     return 0
 
 
@@ -32,5 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     where.add_argument(
         "--mqtt", metavar="HOST:PORT", help="the broker to use (default 127.0.0.1:1883)"
     )
-    p.add_argument("--hub", metavar="ID", help="the hub id (default from config, else home)")
+    p.add_argument(
+        "--hub", metavar="ID", help="the hub id (default from config, else home); '*' for all hubs"
+    )
     p.set_defaults(func=_dash)

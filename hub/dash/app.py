@@ -19,6 +19,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from hub.dash.link import DashLink
 from hub.dash.model import HomeModel
+from hub.dash.multi import ALL, MultiHomeModel
 from hub.dash.views import (
     CamerasView,
     EventsView,
@@ -85,7 +86,9 @@ class DashApp(App[None]):
     ) -> None:
         super().__init__()
         self.link = link
-        self.model = HomeModel(link.settings.hub_id if link else hub_id, clock, history)
+        hub = link.settings.hub_id if link else hub_id
+        # --hub '*': every hub on the broker, names as <hub>/<device> (hub/dash/multi.py).
+        self.model = (MultiHomeModel if hub == ALL else HomeModel)(hub, clock, history)
         self.tz = tz
         self.flush_interval = flush_interval
         self.max_inbox = max_inbox

@@ -11,6 +11,18 @@ comes back (hub/remote/component.py).
 
 from __future__ import annotations
 
+# What other hubs read of a hub. Its QoS 0 event and trace streams stay on the site: mosquitto
+# leaves Nagle on a bridge's outgoing socket, and a command queued behind a QoS 0 message waits
+# for the centre's delayed ACK, about 40 ms (bench/RESULTS.md, Multisite).
+LEAN_TOPICS = (
+    ("status", 1),
+    ("devices", 1),
+    ("link", 1),
+    ("alive", 0),
+    ("+/state", 1),
+    ("rules/+/state", 1),
+)
+
 
 def bridge_config(
     hub: str,
@@ -23,8 +35,13 @@ def bridge_config(
     keyfile: str | None = None,
     restart: tuple[int, int] = (1, 30),
     keepalive: int = 20,
+    share: str = "state",
 ) -> str:
-    """Return the `connection` block for the site whose hub id is `hub`."""
+    """Return the `connection` block for the site whose hub id is `hub`.
+
+    share="state" sends up only what other hubs and a dashboard on the centre use (LEAN_TOPICS);
+    share="all" the hub's whole namespace, with its event and trace streams.
+    """
     lines = [
         f"connection edgehub-{hub}",
         f"address {address}",
@@ -32,7 +49,11 @@ def bridge_config(
         f"remote_clientid bridge-{hub}",
         # A persistent session: QoS 1 messages for a site wait on the centre while it is away.
         "cleansession false",
-        f"topic edgehub/{hub}/# out 1",
+        *(
+            [f"topic edgehub/{hub}/# out 1"]
+            if share == "all"
+            else [f"topic edgehub/{hub}/{t} out {q}" for t, q in LEAN_TOPICS]
+        ),
         "topic edgehub/+/+/set out 1",
         "topic edgehub/# in 1",
         # $SYS/broker/connection/bridge-<hub>/state: 1/0 on the site's broker when the bridge

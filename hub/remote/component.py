@@ -32,6 +32,9 @@ from rules.events import Event
 log = logging.getLogger(__name__)
 
 BRIDGE_TOPIC = "$SYS/broker/connection/+/state"
+# After a bridge (re)connects, the centre replays its retained copies of our own topics, which
+# may be older than ours: for this long, an own state that differs from ours is re-published.
+ECHO_WINDOW_S = 30.0
 CATALOGUE_FILE = "remote_manifests.json"
 
 
@@ -91,11 +94,13 @@ class RemoteComponent:
         self.instance = uuid.uuid4().hex[:12]
         self.duplicate_id = False
         self._stopped = False
+        self._echo_until = 0.0
 
     # ------------------------------------------------------------ lifecycle
     async def start(self, ctx: HubContext) -> None:
         """Subscribe to the other hubs' topics, register the executor, start the heartbeat."""
         self._ctx = ctx
+        self._stopped = False
         self.peers.own = ctx.hub_id
         # The manifests seen last run: the rules validate at once, before any has arrived.
         self._cache = Path(ctx.data_dir) / CATALOGUE_FILE
@@ -110,11 +115,6 @@ class RemoteComponent:
         if not callable(register):
             raise RemoteError("this hub cannot route effects on remote devices")
         register(self.execute)
-        for name in self.names():
-            last = ctx.device_state(name)
-            last.pop("stale", None)
-            if last:
-                self._last[name] = last
         self._tasks.append(ctx.loop.create_task(self._beat()))
         log.info("remote started hub=%s heartbeat=%gs", ctx.hub_id, self.heartbeat)
 
@@ -224,7 +224,10 @@ class RemoteComponent:
             self._ctx.emit(Event("remote.duplicate_id", "hub", {"hub": hub, "other": other}))
 
     def _on_bridge(self, topic: str, payload: bytes, retained: bool) -> None:
-        self.peers.bridges[topic.split("/")[3]] = payload.strip() == b"1"
+        up = payload.strip() == b"1"
+        if up:
+            self._echo_until = self.monotonic() + ECHO_WINDOW_S
+        self.peers.bridges[topic.split("/")[3]] = up
         self._recheck()
 
     def _on_state(self, topic: str, payload: bytes, retained: bool) -> None:
@@ -245,6 +248,10 @@ class RemoteComponent:
             log.warning("remote state not a JSON object device=%s", name)
             return
         data.pop("stale", None)
+        if name not in self._last:  # what the journal kept from the last run
+            last = ctx.device_state(name)
+            last.pop("stale", None)
+            self._last[name] = last
         # A bridge replays retained states on every reconnect, and QoS 1 may deliver twice:
         # the same state again is not news (and must not fire a rule twice).
         if data == self._last.get(name) and name not in self._stale:
@@ -259,8 +266,8 @@ class RemoteComponent:
         ctx.emit(Event(kind, name, data, ts=ctx.now()))
 
     def _check_echo(self, topic: str, dev: str, payload: bytes) -> None:
-        if not self.peers.bridges or self._ctx is None or self._stopped:
-            return  # without a bridge nothing can echo an old copy back at us
+        if self._ctx is None or self._stopped or self.monotonic() > self._echo_until:
+            return  # only a bridge that just connected echoes old copies back at us
         mine = self._ctx.device_state(dev)
         if not mine:
             return

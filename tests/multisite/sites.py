@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -30,10 +31,26 @@ def wait(cond: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def retained(broker: MosquittoBroker, topic: str, timeout: float = 2.0) -> bytes | None:
+    """Return the retained payload a new subscriber gets on topic (None when there is none)."""
+    got: list[bytes] = []
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    c.on_message = lambda _c, _u, m: got.append(m.payload) if m.retain else None
+    c.connect(broker.host, broker.port)
+    c.subscribe(topic, qos=1)
+    c.loop_start()
+    deadline = time.monotonic() + timeout
+    while not got and time.monotonic() < deadline:
+        time.sleep(0.02)
+    c.loop_stop()
+    c.disconnect()
+    return got[0] if got else None
+
+
 class Sites:
     """The centre and one broker per site, each site bridged to the centre."""
 
-    def __init__(self, root: Path, hubs: list[str]) -> None:
+    def __init__(self, root: Path, hubs: list[str], share: str = "state") -> None:
         self.centre = MosquittoBroker(root / "centre")
         self.centre.write_config()
         self.centre.start()
@@ -41,7 +58,7 @@ class Sites:
         for hub in hubs:
             b = MosquittoBroker(root / f"site-{hub}")
             address = f"{self.centre.host}:{self.centre.port}"
-            b.write_config(bridge_config(hub, address, restart=(1, 1), keepalive=5))
+            b.write_config(bridge_config(hub, address, restart=(1, 1), keepalive=5, share=share))
             b.start()
             self.site[hub] = b
 
@@ -59,9 +76,16 @@ class Watcher:
         self._lock = threading.Lock()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"watch-{name}")
         self.client.on_message = self._on_message
+        self.client.on_connect = self._on_connect
         self.client.connect(broker.host, broker.port)
         self.client.subscribe("edgehub/#", qos=1)
         self.client.loop_start()
+
+    def _on_connect(self, client: mqtt.Client, *_: Any) -> None:
+        sock = client.socket()
+        if isinstance(sock, socket.socket):
+            # Nagle plus delayed ACKs stalls QoS 1 publishes ~40 ms (DESIGN.md known traps).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _on_message(self, c: Any, u: Any, m: mqtt.MQTTMessage) -> None:
         with self._lock:

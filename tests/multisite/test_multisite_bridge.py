@@ -15,7 +15,7 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from hub.broker import mosquitto_binary
 
-from .sites import SiteHub, Sites, Watcher, wait
+from .sites import SiteHub, Sites, Watcher, retained, wait
 
 NORTH_DEVICES = {
     "hall_motion": {"type": "motion", "topic": "zigbee2mqtt/hall_motion"},
@@ -154,9 +154,21 @@ def test_cross_site_rule_survives_a_cut_bridge(tmp_path):
         assert len(ws.events("south", "command", "porch_light")) == 4
         assert porch.state == 0
         assert len(wn.events("north", "yard_seen")) == 4
+
+        # Every broker ends with the owner's last word, though the centre replayed old copies.
+        def settled() -> bool:
+            brokers = (sites.site["south"], sites.centre, sites.site["north"])
+            return all(
+                json.loads(retained(b, "edgehub/south/porch_light/state") or b"{}").get("state")
+                == "OFF"
+                for b in brokers
+            )
+
+        wait(settled, "porch light OFF retained everywhere", 10)
     finally:
         north.stop()
         south.stop()
         wn.close()
         ws.close()
         sites.stop()
+        pins.close()

@@ -82,3 +82,4 @@ def test_remote_devices_through_a_real_hub(broker, tmp_path):
     finally:
         hub.stop()
         w.close()
+        pins.close()

@@ -76,3 +76,19 @@ def test_scenario_errors_name_the_line() -> None:
     exp = sc.steps[0].expect[0]
     assert sc.speed == 5 and sc.steps[0].at == 130 and exp.match == {"source": "c"}
     assert sc.duration == 131
+
+
+def test_an_answer_heard_before_its_trace_is_still_chained() -> None:
+    s, lines, mono = story()
+    s.event({"id": "e1", "ts": T, "source": "hall_motion", "kind": "state",
+             "data": {"occupancy": True}, "cause": None})  # fmt: skip
+    s.event({"id": "e2", "ts": T, "source": "hall_light", "kind": "state",
+             "data": {"state": "ON", "brightness": 255}, "cause": "e1"})  # fmt: skip
+    s.trace({"rule": "hall_motion_light", "result": "ran", "event_id": "e1", "latency_ms": 1.0,
+             "actions": [{"result": "hall_light on"}]})  # fmt: skip
+    mono[0] += 1
+    s.flush()
+    assert lines == [
+        "21:04:07 hall_motion occupancy → rule hall_motion_light → hall_light ON 100% "
+        "[GPIO17 0.60] (1.0 ms)"
+    ]

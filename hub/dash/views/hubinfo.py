@@ -77,6 +77,7 @@ class HubView(View):
         ]
         if offline:
             facts.append(f"Devices offline: {', '.join(map(str, offline))}")
+        facts.extend(getattr(self.model, "hub_lines", list)())  # --hub '*': one line per hub
         self.query_one("#hub-facts", Static).update("\n".join(facts))
         comps = _pick(h, "components") or {}
         if isinstance(comps, list):
