@@ -24,7 +24,7 @@ from rules.events import Event
 
 log = logging.getLogger(__name__)
 
-REDELIVERY_WINDOW = 60.0  # seconds after a (re)connect
+REDELIVERY_WINDOW = 30.0  # seconds after a reconnect
 
 
 def message_key(topic: str, payload: bytes) -> int:
@@ -91,11 +91,15 @@ class Ingest:
             return False
         if msg.dup:
             return True
+        if msg.retain:
+            return False  # the broker's stored copy on (re)subscribe: a baseline, not a resend
         # A sensor resends its unacknowledged publishes after a broker crash, and the
         # restarted broker forwards them as new (no DUP): the same message seen on an
         # earlier connection, in the first minute of this one, is taken as a redelivery.
         first = self._gen_seen.get(msg.gen, msg.received)
-        return seen_on < msg.gen and msg.received - first < REDELIVERY_WINDOW
+        # Only across reconnects of this process: after a hub restart the broker marks its
+        # redeliveries DUP, and a fresh identical reading must still count.
+        return 1 <= seen_on < msg.gen and msg.received - first < REDELIVERY_WINDOW
 
     def add_handler(self, topic: str, handler: MessageHandler) -> None:
         """Deliver raw messages on topic (wildcards allowed) to handler."""

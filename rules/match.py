@@ -92,6 +92,11 @@ def _wants(trig: s.DeviceTrigger) -> str:
     return " ".join(w) or "any change"
 
 
+# Attributes that report a moment, not a state: a button's second "single" press is a new
+# event even though the value did not change (Zigbee2MQTT may or may not send "" in between).
+MOMENTARY = frozenset({"action"})
+
+
 def device_trigger(
     trig: s.DeviceTrigger, event: Event, prev: dict[str, Any]
 ) -> tuple[bool | None, dict[str, Any]]:
@@ -115,7 +120,8 @@ def device_trigger(
     else:
         fs = trig.model_fields_set
         from_ok = not ("from" in fs or "from_" in fs) or same(old, trig.from_)
-        fired = (trig.repeat or not same(old, new)) and holds(trig, new) and from_ok
+        changed = trig.repeat or attr in MOMENTARY or not same(old, new)
+        fired = changed and holds(trig, new) and from_ok
     ctx["detail"] = f"{event.source}.{attr} went {show(old)} -> {show(new)}; wants {_wants(trig)}"
     return fired, ctx
 

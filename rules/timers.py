@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rules import schema as s
@@ -162,9 +163,13 @@ class Timers:
     def _fire(self: Engine, rec: TimerRecord, t: float, res: Result) -> None:
         if rec.kind == "auto_off":
             dev = rec.data["device"]
-            res.effects.append(
-                LightCommand(rule=rec.rule, cause=rec.data.get("cause"), device=dev, state="off")
-            )
+            off = LightCommand(rule=rec.rule, cause=rec.data.get("cause"), device=dev, state="off")
+            lr = self._rules.get(rec.rule)
+            if "/" in dev and lr is not None and lr.rule is not None:
+                # Another hub's light: its rule's remote policy, as for the light action itself.
+                remote = lr.rule.remote
+                off = replace(off, on_unreachable=remote.on_unreachable, deadline=remote.deadline)
+            res.effects.append(off)
             tr = Trace(rec.rule, t, "ran", rec.data.get("cause"), "timer", dev)
             tr.actions.append({"path": "for", "type": "light", "result": f"{dev} off (auto-off)"})
             res.traces.append(tr)

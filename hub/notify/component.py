@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import tzinfo
 from pathlib import Path
@@ -101,13 +102,14 @@ class NotifierComponent:
         # The outbox commit is durable (fsync); keep it off the event loop.
         submitted = await asyncio.to_thread(self.service.submit, effect)
         events = []
+        now = self._ctx.now() if self._ctx is not None else time.time()
         for s in submitted:
             if s.status == "duplicate":
                 continue
             data = self._publish(s.status, _submitted_dict(s))
             # queued is shown on the topic only: notify.sent follows in a moment.
             if s.status != "queued":
-                events.append(Event(kind=f"notify.{s.status}", source="notify", data=data))
+                events.append(Event(kind=f"notify.{s.status}", source="notify", data=data, ts=now))
         return events
 
     def _on_outcome(self, status: str, row: Row) -> None:
@@ -116,7 +118,13 @@ class NotifierComponent:
             return
         data = self._publish(status, row.to_dict())
         if status in ("sent", "failed"):
-            event = Event(kind=f"notify.{status}", source="notify", data=data, cause=row.cause)
+            event = Event(
+                kind=f"notify.{status}",
+                source="notify",
+                data=data,
+                cause=row.cause,
+                ts=self._ctx.now(),
+            )
             self._ctx.emit(event)
 
     def _publish(self, status: str, data: dict[str, Any]) -> dict[str, Any]:

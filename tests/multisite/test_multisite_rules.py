@@ -116,3 +116,18 @@ def test_peer_reachability():
     assert peers.verdict("garage") == (False, "hub offline")
     assert [p.hub for p in peers.changes()] == ["garage"]
     assert peers.changes() == []  # reported once per flip
+
+
+def test_auto_off_of_a_remote_light_keeps_the_rules_policy():
+    rules = RULES.replace("brightness: 50%}", "brightness: 50%, for: 30s}")
+    eng = Engine(load_text(rules, "r.yaml", LOCAL, REMOTE).rules)
+    eng.handle(Event("state", "hall_motion", {"occupancy": False}, ts=10), 10)
+    eng.handle(Event("state.baseline", "garage/door", {"contact": True}, ts=10), 10)
+    eng.handle(Event("state", "garage/door", {"contact": False}, ts=11), 11)
+    (off,) = eng.advance(42).effects
+    assert (off.device, off.state, off.on_unreachable, off.deadline) == (
+        "garage/path_light",
+        "off",
+        "fail",
+        120.0,
+    )

@@ -288,3 +288,17 @@ def test_repeat_reports_do_not_restart_a_for_hold(harness):
     h.state("d", at=300, contact=False)  # re-reported: still the same hold
     h.run_until("1h")
     assert [t for t, _ in h.effects] == [600]
+
+
+def test_same_button_action_twice_fires_twice(harness):
+    """A button's second identical press is a new event, not 'no change'."""
+    h = harness(
+        """
+- id: r
+  triggers: [{device: btn, attribute: action, to: hold}]
+  actions: [{light: lamp, state: toggle}]
+"""
+    )
+    h.state("btn", at=1, action="hold")
+    h.state("btn", at=2, action="hold")
+    assert [(t, s) for t, _, s, _ in h.lights()] == [(1, "toggle"), (2, "toggle")]
