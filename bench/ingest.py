@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -73,6 +74,22 @@ def pct(values: list[float], p: float) -> float:
     return 1000 * s[min(len(s) - 1, int(p / 100 * len(s)))]
 
 
+def thread_cpu() -> dict[str, float]:
+    """Return CPU seconds (user+system) per thread name of this process, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    names = {t.native_id: t.name.split("-")[0] for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = names.get(int(task.name), "other")
+        fields = stat[stat.rindex(")") + 2 :].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def run_phase(port: int, hub, n: int, rate: float) -> dict:
     """Publish n readings at rate from a child process; return the measured figures."""
     journaled: list[float] = []
@@ -91,6 +108,7 @@ def run_phase(port: int, hub, n: int, rate: float) -> dict:
 
     hub.store._listeners[:] = [on_commit]
     cpu0 = time.process_time()
+    threads0 = thread_cpu()
     out = subprocess.run(
         [sys.executable, __file__, "--sensor", str(port), str(n), str(rate)],
         capture_output=True,
@@ -98,6 +116,7 @@ def run_phase(port: int, hub, n: int, rate: float) -> dict:
         check=True,
     )
     cpu = time.process_time() - cpu0
+    threads = {k: v - threads0.get(k, 0.0) for k, v in thread_cpu().items()}
     child = json.loads(out.stdout)
     hub.store.flush()
     wall = last_commit[0] - first_pub[0] if journaled else float("nan")
@@ -112,6 +131,7 @@ def run_phase(port: int, hub, n: int, rate: float) -> dict:
         "events_per_s": len(journaled) / wall if wall > 0 else float("nan"),
         "publish_per_s": n / child["publish_s"],
         "hub_cpu_s": cpu,
+        "threads": {k: round(v, 2) for k, v in sorted(threads.items()) if v >= 0.01},
         "dropped": hub.link.inbox.dropped,
     }
 
@@ -161,6 +181,9 @@ def main() -> int:
             f"| {r['events_per_s']:,.0f} | {r['hub_cpu_s']:.1f} | {r['dropped']} |"
         )
     print(f"sensor publish rate in the burst: {burst['publish_per_s']:,.0f}/s")
+    for name, r in (("paced", paced), ("burst", burst)):
+        per = 1e6 * r["hub_cpu_s"] / max(1, r["journaled"])
+        print(f"{name}: hub CPU per event {per:.0f} us; CPU s per thread {r['threads']}")
     return 0
 
 

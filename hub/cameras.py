@@ -113,6 +113,15 @@ class CamerasComponent:
                 self.db.close()
             self.db = None
 
+    def check(self) -> None:
+        """Raise CameraError when a camera's thread has died (the supervisor then restarts us)."""
+        for name, cam in self.cameras.items():
+            # Camera threads run until stop(); they catch source errors themselves, so a dead
+            # one means something escaped them and the camera is silently blind.
+            dead = [t.name for t in cam._threads if not t.is_alive()]
+            if dead:
+                raise CameraError(f"camera {name} thread died: {', '.join(dead)}")
+
     def _build(self, name: str, cfg: Any) -> Camera:
         assert self.ctx is not None
         media = Path(self.ctx.data_dir) / "media" / name

@@ -109,17 +109,20 @@ class Ingest:
     def on_messages(self, batch: list[Message]) -> None:
         """Handle a batch of messages from the inbox, on the loop."""
         self.on_batch_start()
-        for msg in batch:
-            self.stats["messages"] += 1
-            routes, handlers = self._match(msg.topic)
-            for device, adapter in routes:
-                self._device_message(device, adapter, msg)
-            for handler in handlers:
-                try:
-                    handler(msg.topic, msg.payload, msg.retain)
-                except Exception:
-                    log.exception("message handler failed topic=%s", msg.topic)
-        self.on_batch_done(batch)
+        try:
+            for msg in batch:
+                self.stats["messages"] += 1
+                routes, handlers = self._match(msg.topic)
+                for device, adapter in routes:
+                    self._device_message(device, adapter, msg)
+                for handler in handlers:
+                    try:
+                        handler(msg.topic, msg.payload, msg.retain)
+                    except Exception:
+                        log.exception("message handler failed topic=%s", msg.topic)
+        finally:
+            # Always: the runtime holds journal writes and state publishes until here.
+            self.on_batch_done(batch)
 
     def _match(self, topic: str) -> tuple[list[tuple[str, Adapter]], list[MessageHandler]]:
         found = self._cache.get(topic)

@@ -186,6 +186,10 @@ class RulesHost:
     def _apply(self, res: Result) -> None:
         ctx = self._ctx
         assert ctx is not None and self.engine is not None
+        for tr in res.traces:
+            if tr.event_kind == "time" and tr.event_id is not None:
+                # Journaled before the effects it causes, under the id the engine gave them.
+                ctx.emit(self._time_event(tr))
         for eff in res.effects:
             task = ctx.loop.create_task(self._execute(eff))
             # The loop keeps only weak references to tasks: hold them until they are done.
@@ -195,6 +199,26 @@ class RulesHost:
             self._record(res.traces)
         self._persist_timers()
         self._schedule()
+
+    def _time_event(self, tr: Trace) -> Event:
+        """Return the time.trigger event of a time-triggered run (at, cron or sun)."""
+        assert self.engine is not None
+        trig = tr.trigger or {}
+        data: dict[str, Any] = {"trigger": trig.get("detail"), "result": tr.result}
+        lr = self.engine.rule(tr.rule)
+        idx = trig.get("idx")
+        if lr is not None and lr.rule is not None and isinstance(idx, int):
+            t = lr.rule.triggers[idx]
+            if at := getattr(t, "at", None):
+                data["trigger"] = f"at {at}"
+            elif cron := getattr(t, "cron", None):
+                data["trigger"] = f"cron {cron}"
+            elif sun := getattr(t, "sun", None):
+                offset = getattr(t, "offset", 0.0)
+                data["trigger"] = f"sun {sun}" + (f" {offset:+g}s" if offset else "")
+            if t.id:
+                data["id"] = t.id
+        return Event("time.trigger", f"rule:{tr.rule}", data, ts=tr.ts, id=tr.event_id or "")
 
     async def _execute(self, effect: Any) -> None:
         assert self._ctx is not None

@@ -258,11 +258,16 @@ class Hub:
         inbox = Inbox(self.loop, self.ingest.on_messages, maxsize=self._queue_size())
         self.link = MqttLink(settings, inbox)
         link = self.link
-        self.ingest.on_batch_start = self._hold_state
+        def batch_start() -> None:
+            self._hold_state()
+            self.store.hold()
 
         def batch_done(batch: list) -> None:
             self._flush_state()
             self.store.after_commit(lambda: link.ack(batch))
+            self.store.release()
+
+        self.ingest.on_batch_start = batch_start
 
         self.ingest.on_batch_done = batch_done
         connected = asyncio.Event()

@@ -271,6 +271,11 @@ class Engine(Executor, Timers):
         conditions: bool = True,
     ) -> None:
         rule = self._rules[rid].rule
+        if cause is None and kind == "time":
+            # A time trigger has no event behind it. Its firing gets an event id of its own,
+            # the cause of the run's effects; the host journals the event (time.trigger,
+            # source rule:<id>) under this id, so a light's cause chain ends at the rule.
+            cause = new_event_id(now)
         trace = Trace(rid, now, "ran", cause, kind, src, ctx)
         res.traces.append(trace)
         run = Run("", rid, "", ctx, cause)  # the id is made only if it runs

@@ -18,7 +18,8 @@ def adapter_for(device: Any) -> Adapter:
     if fmt == "zigbee2mqtt":
         return Zigbee2MqttAdapter(device.topic)
     if fmt == "tasmota":
-        return TasmotaAdapter(device.topic)
+        invert = bool(getattr(device, "invert", False))
+        return TasmotaAdapter(device.topic, getattr(device, "type", None), invert=invert)
     if fmt == "shelly":
         return ShellyAdapter(device.topic)
     if fmt == "json":

@@ -1,4 +1,9 @@
-"""Tasmota: tele/<t>/SENSOR and STATE, stat/<t>/RESULT, POWER<n> and PIR<n>."""
+"""Tasmota: tele/<t>/SENSOR and STATE, stat/<t>/RESULT, POWER<n> and PIR<n>.
+
+A switch input (`"Switch1":"ON"`, or `{"Switch1":{"Action":"ON"}}` with SetOption114) is what
+the device is: `contact` on a contact device (ON = closed = true, unless `invert`),
+`occupancy` on a motion device, `switch1` on anything else. Switch2 and up get a suffix.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,9 @@ _SKIP = {"Time", "TempUnit", "PressureUnit", "SpeedUnit"}
 _RENAME = {"total": "energy", "dewpoint": "dew_point", "illuminance": "illuminance"}
 _POWER = re.compile(r"^POWER(\d*)$")
 _PIR = re.compile(r"^PIR(\d*)$")
+_SWITCH = re.compile(r"^Switch(\d+)$")
+# What a switch input means on a device of each type.
+_SWITCH_ATTR = {"contact": "contact", "motion": "occupancy"}
 
 
 def _snake(name: str) -> str:
@@ -23,7 +31,9 @@ def _snake(name: str) -> str:
 class TasmotaAdapter:
     """One Tasmota device; topic is its %topic% or one full tele/stat topic."""
 
-    def __init__(self, topic: str):
+    def __init__(self, topic: str, device_type: str | None = None, *, invert: bool = False):
+        self.switch_attr = _SWITCH_ATTR.get(device_type or "")
+        self.invert = invert
         parts = topic.split("/")
         self.exact = len(parts) == 3 and parts[0] in ("tele", "stat")
         self.topic = topic
@@ -55,10 +65,8 @@ class TasmotaAdapter:
         for name, value in msg.items():
             if name in _SKIP:
                 continue
-            if name.startswith("Switch"):
-                if isinstance(value, dict):
-                    value = value.get("Action")
-                attrs[name.lower()] = on_off(value) if value is not None else None
+            if m := _SWITCH.match(name):
+                attrs.update(self._switch(m.group(1), value))
             elif isinstance(value, dict):
                 for k, v in value.items():
                     if k == "Id" or isinstance(v, dict | list):
@@ -74,6 +82,17 @@ class TasmotaAdapter:
         attrs, problems = normalise(attrs)
         return Reading(attrs, problems) if attrs or problems else None
 
+    def _switch(self, index: str, value: Any) -> dict[str, Any]:
+        """Return the attribute a SwitchN value sets on this device."""
+        if isinstance(value, dict):
+            value = value.get("Action")
+        if value is None:
+            return {}
+        if self.switch_attr is None:
+            return {f"switch{index}": on_off(value)}
+        key = self.switch_attr if index == "1" else f"{self.switch_attr}{index}"
+        return {key: to_bool(value) != self.invert}
+
     def _power(self, msg: dict[str, Any]) -> Reading | None:
         attrs: dict[str, Any] = {}
         problems: list[str] = []
@@ -81,6 +100,8 @@ class TasmotaAdapter:
             try:
                 if m := _POWER.match(name):
                     attrs[_state_key(m.group(1))] = on_off(value)
+                elif m := _SWITCH.match(name):
+                    attrs.update(self._switch(m.group(1), value))
                 elif name == "Dimmer":
                     attrs["brightness"] = round(max(0, min(100, to_number(value))) * 255 / 100)
             except MalformedPayload as exc:

@@ -86,6 +86,8 @@ class ContactDevice(_Input):
     """A door/window contact; contact true means closed."""
 
     type: Literal["contact"]
+    # A switch input (Tasmota SwitchN) reads ON = closed; invert for a sensor wired the other way.
+    invert: bool = False
 
 
 class SensorDevice(_Input):

@@ -88,9 +88,11 @@ def _first(fired: list[Fired], left: Counter) -> float | None:
 
 
 def _trace_key(t: dict[str, Any]) -> tuple:
-    # Run ids and timings differ between two engines even when the decision is the same.
+    # Run ids and timings differ between two engines even when the decision is the same, and
+    # so does the id each engine gives a time trigger's firing.
     acts = tuple(a.get("result") for a in t.get("actions") or ())
-    return (t["rule"], t["ts"], t["result"], t["event_id"], acts)
+    event = None if t.get("event_kind") == "time" else t["event_id"]
+    return (t["rule"], t["ts"], t["result"], event, acts)
 
 
 def _difference(change: str, f: Fired) -> dict[str, Any]:

@@ -22,14 +22,15 @@ _EFFECT_KINDS = frozenset(
     {"state", "recording.started", "recording.finished", "snapshot", "snapshot.taken"}
 )
 # Causes that are not a rule: a person's command on a /set topic, the health monitor's
-# offline/online facts, a camera's own motion recording.
+# offline/online facts, a camera's own motion recording. A time-triggered run's effects have
+# its time.trigger event (source rule:<id>) as their cause: rule effects like any other.
 _NOT_RULE_CAUSES = frozenset({"command", "device.offline", "device.online", "camera.motion"})
 _RUN_RESULTS = ("ran",)
 
 
 def is_rule_effect(kind: str, source: str, cause: str | None, cause_kind: str | None) -> bool:
     """True when a journaled event was caused by a rule (so a replay must not feed it back)."""
-    if source.startswith("rule:") or kind.startswith("notify."):
+    if source.startswith("rule:") or kind.startswith("notify.") or kind == "time.trigger":
         return True
     if cause is None or cause_kind in _NOT_RULE_CAUSES:
         return False

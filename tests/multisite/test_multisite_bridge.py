@@ -105,10 +105,14 @@ def test_cross_site_rule_survives_a_cut_bridge(tmp_path):
         wait(lambda: hall.state == 0 and garden.state == 0 and gate.state == 0, "lights off")
 
         # 2. The centre goes away: both sites see it, and mark the other's devices stale.
+        def link_events(w: Watcher, hub: str) -> list[dict]:
+            return [e["data"] for e in w.events(hub, "remote.link")]
+
+        before = {hub: len(link_events(w, hub)) for w, hub in ((wn, "north"), (ws, "south"))}
         sites.centre.stop()
-        for w, hub in ((wn, "north"), (ws, "south")):
-            links = lambda w=w, hub=hub: w.events(hub, "remote.link")  # noqa: E731
-            wait(lambda f=links: any(e["data"]["up"] is False for e in f()), f"{hub}: other down")
+        for w, hub, other in ((wn, "north", "south"), (ws, "south", "north")):
+            down = {"hub": other, "up": False, "reason": "bridge down"}
+            wait(lambda w=w, h=hub, d=down: d in link_events(w, h)[before[h] :], f"{hub}: down")
         stale = wn.events("north", "state", "south/yard_motion")
         assert stale[-1]["data"] == {"stale": True}
 
