@@ -93,10 +93,8 @@ class Store:
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
         self._last_sweep = 0.0
-        self._checkpointer: threading.Thread | None = None
         self._held: list[Any] | None = None
         self._holder = 0
-        self._closing = threading.Event()
 
     # -- lifecycle --------------------------------------------------------------------------
     def open(self) -> Store:
@@ -105,9 +103,6 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = connect(self.path)
             self._conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
-            # A checkpoint (and its fsync) at commit time stalled one commit in ~200 by
-            # several ms: the writer never checkpoints, a thread of its own does it.
-            self._conn.execute("PRAGMA wal_autocheckpoint=0")
             self._conn.executescript(_SCHEMA)
             cols = {r[1] for r in self._conn.execute("PRAGMA table_info(events)")}
             if "dedup" not in cols:  # a journal from before message hashes were kept
@@ -117,30 +112,7 @@ class Store:
             raise StoreError(f"cannot open the journal {self.path}: {exc}") from exc
         self._thread = threading.Thread(target=self._writer, name="journal-writer", daemon=True)
         self._thread.start()
-        self._closing.clear()
-        self._checkpointer = threading.Thread(
-            target=self._checkpoints, name="journal-checkpoint", daemon=True
-        )
-        self._checkpointer.start()
         return self
-
-    def _checkpoints(self, interval: float = 1.0) -> None:
-        """Copy the WAL into the database every interval while there are new writes."""
-        conn: sqlite3.Connection | None = None
-        done = self.written
-        while not self._closing.wait(interval):
-            if self.written == done:
-                continue
-            done = self.written
-            try:
-                if conn is None:
-                    conn = connect(self.path)
-                    conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            except sqlite3.Error as exc:
-                log.warning("journal checkpoint failed error=%s", exc)
-        if conn is not None:
-            conn.close()
 
     def close(self) -> None:
         """Commit everything queued, stop the writer and checkpoint the WAL."""
@@ -149,10 +121,6 @@ class Store:
         self._queue.put(None)
         self._thread.join(30)
         self._thread = None
-        self._closing.set()
-        if self._checkpointer is not None:
-            self._checkpointer.join(30)
-            self._checkpointer = None
         if self._conn is not None:
             try:
                 self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
@@ -300,7 +268,6 @@ class Store:
         self._last_sweep = time.monotonic()
         cutoff = time.time() - self.retention_days * 86400
         try:
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             aged = self._delete_chunks(
                 "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < ? LIMIT 5000)",
                 (cutoff,),
@@ -317,9 +284,6 @@ class Store:
                     break
                 # executescript steps it to the end; execute() frees one page per step.
                 self._conn.executescript("PRAGMA incremental_vacuum;")
-                # The writer does not autocheckpoint; the file's size counts only once
-                # the WAL is copied back.
-                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as exc:
             log.warning("journal retention sweep failed error=%s", exc)
 

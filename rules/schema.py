@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import time as dtime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -129,9 +129,6 @@ class EventTrigger(_Model):
     id: str | None = None
 
 
-_TRIGGER_KEYS = ("device", "camera", "topic", "at", "cron", "sun", "event")
-
-
 def _key_tag(keys: tuple[str, ...]) -> Any:
     def pick(v: Any) -> str | None:
         if isinstance(v, BaseModel):
@@ -145,20 +142,33 @@ def _key_tag(keys: tuple[str, ...]) -> Any:
     return pick
 
 
-Trigger = Annotated[
-    Annotated[DeviceTrigger, Tag(TAG + "device")]
-    | Annotated[CameraTrigger, Tag(TAG + "camera")]
-    | Annotated[MqttTrigger, Tag(TAG + "topic")]
-    | Annotated[TimeTrigger, Tag(TAG + "at")]
-    | Annotated[CronTrigger, Tag(TAG + "cron")]
-    | Annotated[SunTrigger, Tag(TAG + "sun")]
-    | Annotated[EventTrigger, Tag(TAG + "event")],
-    Discriminator(
-        _key_tag(_TRIGGER_KEYS),
-        custom_error_type="trigger_kind",
-        custom_error_message="expected a trigger with one of: " + ", ".join(_TRIGGER_KEYS),
-    ),
-]
+def _keyed_union(kind: str, noun: str, members: dict[str, type[BaseModel]]) -> Any:
+    # One model per key, chosen by which key the mapping carries; the tag
+    # order is the order keys are tried in, and the union order the schema's.
+    keys = tuple(members)
+    return Annotated[
+        Union[tuple(Annotated[m, Tag(TAG + k)] for k, m in members.items())],  # noqa: UP007
+        Discriminator(
+            _key_tag(keys),
+            custom_error_type=f"{kind}_kind",
+            custom_error_message=f"expected {noun} with one of: " + ", ".join(keys),
+        ),
+    ]
+
+
+Trigger = _keyed_union(
+    "trigger",
+    "a trigger",
+    {
+        "device": DeviceTrigger,
+        "camera": CameraTrigger,
+        "topic": MqttTrigger,
+        "at": TimeTrigger,
+        "cron": CronTrigger,
+        "sun": SunTrigger,
+        "event": EventTrigger,
+    },
+)
 
 
 # -------------------------------------------------------------- conditions
@@ -231,22 +241,20 @@ class TriggerCondition(_Model):
     trigger: Annotated[list[str], BeforeValidator(_one_or_many)]
 
 
-_CONDITION_KEYS = ("device", "time", "sun", "all", "any", "not", "template", "trigger")
-Condition = Annotated[
-    Annotated[DeviceCondition, Tag(TAG + "device")]
-    | Annotated[TimeCondition, Tag(TAG + "time")]
-    | Annotated[SunCondition, Tag(TAG + "sun")]
-    | Annotated[AllCondition, Tag(TAG + "all")]
-    | Annotated[AnyCondition, Tag(TAG + "any")]
-    | Annotated[NotCondition, Tag(TAG + "not")]
-    | Annotated[TemplateCondition, Tag(TAG + "template")]
-    | Annotated[TriggerCondition, Tag(TAG + "trigger")],
-    Discriminator(
-        _key_tag(_CONDITION_KEYS),
-        custom_error_type="condition_kind",
-        custom_error_message="expected a condition with one of: " + ", ".join(_CONDITION_KEYS),
-    ),
-]
+Condition = _keyed_union(
+    "condition",
+    "a condition",
+    {
+        "device": DeviceCondition,
+        "time": TimeCondition,
+        "sun": SunCondition,
+        "all": AllCondition,
+        "any": AnyCondition,
+        "not": NotCondition,
+        "template": TemplateCondition,
+        "trigger": TriggerCondition,
+    },
+)
 
 
 # ----------------------------------------------------------------- actions
@@ -358,29 +366,24 @@ class EmitAction(_Model):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-_ACTION_KEYS = (
-    "light", "record", "snapshot", "notify", "publish", "set",
-    "delay", "wait", "if", "choose", "stop", "emit",
-)  # fmt: skip
-Action = Annotated[
-    Annotated[LightAction, Tag(TAG + "light")]
-    | Annotated[RecordAction, Tag(TAG + "record")]
-    | Annotated[SnapshotAction, Tag(TAG + "snapshot")]
-    | Annotated[NotifyAction, Tag(TAG + "notify")]
-    | Annotated[PublishAction, Tag(TAG + "publish")]
-    | Annotated[SetAction, Tag(TAG + "set")]
-    | Annotated[DelayAction, Tag(TAG + "delay")]
-    | Annotated[WaitAction, Tag(TAG + "wait")]
-    | Annotated[IfAction, Tag(TAG + "if")]
-    | Annotated[ChooseAction, Tag(TAG + "choose")]
-    | Annotated[StopAction, Tag(TAG + "stop")]
-    | Annotated[EmitAction, Tag(TAG + "emit")],
-    Discriminator(
-        _key_tag(_ACTION_KEYS),
-        custom_error_type="action_kind",
-        custom_error_message="expected an action with one of: " + ", ".join(_ACTION_KEYS),
-    ),
-]
+Action = _keyed_union(
+    "action",
+    "an action",
+    {
+        "light": LightAction,
+        "record": RecordAction,
+        "snapshot": SnapshotAction,
+        "notify": NotifyAction,
+        "publish": PublishAction,
+        "set": SetAction,
+        "delay": DelayAction,
+        "wait": WaitAction,
+        "if": IfAction,
+        "choose": ChooseAction,
+        "stop": StopAction,
+        "emit": EmitAction,
+    },
+)
 
 
 # -------------------------------------------------------------------- rule
