@@ -15,12 +15,13 @@ import argparse
 import json
 import logging
 import multiprocessing as mp
-import socket
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import hub_config, nodelay_client, z2m
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,20 +38,14 @@ RULES = """
 
 def sensor(port: int, n: int, rate: float, out: mp.Queue) -> None:
     """Child process: publish n alternating readings at rate/s and time the light commands."""
-    import paho.mqtt.client as mqtt
-
     sent: list[float] = []
     got: list[float] = []
 
     def on_message(c, u, m) -> None:
         got.append(time.perf_counter())
 
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-motion")
-    c.max_inflight_messages_set(1000)
+    c = nodelay_client("bench-motion", port, max_inflight=1000)
     c.on_message = on_message
-    c.connect("127.0.0.1", port)
-    # paho leaves Nagle on (DESIGN.md, known traps); it would add ~40 ms to every reading.
-    c.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     c.subscribe("zigbee2mqtt/porch_light/set", qos=1)
     c.loop_start()
     time.sleep(0.5)
@@ -73,7 +68,6 @@ def main() -> None:
     """Print p50/p99 of motion-in to light-command-out."""
     from hub.background import HubThread
     from hub.broker import MosquittoBroker
-    from hub.config import validate_config
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--events", type=int, default=10000)
@@ -85,25 +79,17 @@ def main() -> None:
         (t / "rules").mkdir()
         (t / "rules" / "motion.yaml").write_text(RULES)
         broker = MosquittoBroker(t / "broker").start()
-        cfg = validate_config(
-            {
-                "hub": {"id": "bench", "data_dir": str(t / "data")},
-                "mqtt": {"host": broker.host, "port": broker.port},
-                "devices": {
-                    "hall_motion": {
-                        "type": "motion",
-                        "topic": "zigbee2mqtt/hall_motion",
-                        "format": "zigbee2mqtt",
-                    },
-                    "porch_light": {
-                        "type": "light",
-                        "topic": "zigbee2mqtt/porch_light",
-                        "format": "zigbee2mqtt",
-                    },
-                },
-                "rules": str(t / "rules"),
-                "health": {"enabled": False},
-            }
+        devices = {
+            "hall_motion": z2m("motion", "hall_motion"),
+            "porch_light": z2m("light", "porch_light"),
+        }
+        cfg = hub_config(
+            broker,
+            t / "data",
+            "bench",
+            devices,
+            rules=str(t / "rules"),
+            health={"enabled": False},
         )
         hub = HubThread(cfg)
         hub.start()

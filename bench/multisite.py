@@ -26,6 +26,8 @@ import paho.mqtt.client as mqtt
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Last, so tests/ (for tests/testkit.py) never shadows the project's own packages.
+sys.path.append(str(Path(__file__).resolve().parents[1] / "tests"))
 
 from hub.broker import MosquittoBroker
 from tests.multisite.sites import SiteHub, Sites, Watcher, wait

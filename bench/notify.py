@@ -29,6 +29,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from _common import hub_config, z2m
 
 # Run as a script, bench/ comes first on sys.path and bench/rules.py would shadow `rules`.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
@@ -171,26 +172,18 @@ def bench_hub(hook: Webhook, snap: Path, tmp: Path, n: int) -> None:
     """Path 2: through the running hub, with its journal and broker link."""
     import paho.mqtt.client as mqtt
 
-    from hub.config.loader import validate_config
     from hub.notify.component import NotifierComponent
     from hub.rules_host import RulesHost
     from hub.runtime import Hub
 
     broker = MosquittoBroker(tmp / "broker").start()
-    cfg = validate_config(
-        {
-            "hub": {"id": "home", "data_dir": str(tmp / "hub")},
-            "mqtt": {"host": broker.host, "port": broker.port},
-            "devices": {
-                "porch_motion": {
-                    "type": "motion",
-                    "topic": "zigbee2mqtt/porch_motion",
-                    "format": "zigbee2mqtt",
-                }
-            },
-            "owners": {"alice": {"notify": [hook.url()]}},
-            "notify": {"cooldown": 0},
-        }
+    cfg = hub_config(
+        broker,
+        tmp / "hub",
+        "home",
+        {"porch_motion": z2m("motion", "porch_motion")},
+        owners={"alice": {"notify": [hook.url()]}},
+        notify={"cooldown": 0},
     )
     (tmp / "rules").mkdir()
     (tmp / "rules" / "bench.yaml").write_text(RULES)

@@ -258,6 +258,7 @@ class Hub:
         inbox = Inbox(self.loop, self.ingest.on_messages, maxsize=self._queue_size())
         self.link = MqttLink(settings, inbox)
         link = self.link
+
         def batch_start() -> None:
             self._hold_state()
             self.store.hold()

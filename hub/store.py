@@ -94,6 +94,9 @@ class Store:
         self._conn: sqlite3.Connection | None = None
         self._last_sweep = 0.0
         self._held: list[Any] | None = None
+        # The writer's own sweep and sweep_now() share the connection: one at a time, or
+        # both delete "the oldest 5,000" and retention empties the journal.
+        self._sweep_lock = threading.Lock()
         self._holder = 0
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -264,6 +267,10 @@ class Store:
 
     def _sweep(self) -> None:
         """Delete events older than retention_days, then oldest first while over max_mb."""
+        with self._sweep_lock:
+            self._sweep_locked()
+
+    def _sweep_locked(self) -> None:
         assert self._conn is not None
         self._last_sweep = time.monotonic()
         cutoff = time.time() - self.retention_days * 86400
@@ -274,10 +281,13 @@ class Store:
             )
             if aged:
                 self._conn.executescript("PRAGMA incremental_vacuum;")
-            while self._size_mb() > self.max_mb:
+            while (size := self._size_mb()) > self.max_mb:
+                # A fixed 5,000 emptied a small journal: take the excess share, in steps.
+                rows = self._conn.execute("SELECT count(*) FROM events").fetchone()[0]
+                chunk = max(100, min(5000, int(rows * (1 - self.max_mb / size)) + 1))
                 n = self._delete_chunks(
-                    "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT 5000)",
-                    (),
+                    "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?)",
+                    (chunk,),
                     once=True,
                 )
                 if n == 0:

@@ -16,9 +16,12 @@ import numpy as np
 
 from models.regions import INPUT_SIZE, ReferenceMotion, cluster_boxes, make_crops, square_crop
 from simulator.scenes import RenderedFrame, Scene, Truth, random_scene
+from simulator.scenes.nuisances import random_nuisance
 
 CLASSES = ("person", "animal", "vehicle", "nuisance")
 SIZES = ((320, 180), (320, 180), (384, 216), (256, 144))
+# Where person recall was lost on the tuning clips: people in rain, snow or heavy sensor noise.
+HARD_NUISANCES = ("rain", "rain", "sensor_noise", "sensor_noise", "snow", None)
 
 
 @dataclass
@@ -112,26 +115,51 @@ def clip_crops(
     return xs, ys, kinds
 
 
-def build(n_clips: int, seed: int, per_class: int = 10, progress: bool = True) -> CropSet:
-    """Render n_clips random clips from `seed` and collect their labelled crops."""
+def hard_person_scene(rng: np.random.Generator, width: int, height: int, duration: float) -> Scene:
+    """A training-only person clip made harder: rain, snow or sensor noise, a noisier camera."""
+    scene = random_scene(rng, width, height, fps=5.0, duration=duration, main="person")
+    kind = HARD_NUISANCES[int(rng.integers(0, len(HARD_NUISANCES)))]
+    nuisances = [random_nuisance(kind, rng, duration)] if kind else list(scene.nuisances)
+    cam = scene.camera
+    noise = cam.noise * float(rng.uniform(1.0, 2.0))
+    return replace(scene, nuisances=nuisances, camera=replace(cam, noise=noise))
+
+
+def build(
+    n_clips: int,
+    seed: int,
+    per_class: int = 10,
+    progress: bool = True,
+    hard_person: int = 0,
+) -> CropSet:
+    """Render n_clips random clips (then hard_person harder person clips) from `seed`."""
     rng = np.random.default_rng([seed, 424242])
+    hard_rng = np.random.default_rng([seed, 777])  # apart, so the first n_clips stay the same
     xs: list[np.ndarray] = []
     ys: list[int] = []
     kinds: list[str] = []
     t0 = time.monotonic()
-    for k in range(n_clips):
-        width, height = SIZES[int(rng.integers(0, len(SIZES)))]
-        scale = 2 if rng.random() < 0.5 else 1
-        duration = float(rng.uniform(4, 8))
-        scene = random_scene(rng, width * scale, height * scale, fps=5.0, duration=duration)
-        x, y, kd = clip_crops(scene, rng, per_class, scale=scale)
+    total = n_clips + hard_person
+    for k in range(total):
+        if k < n_clips:
+            width, height = SIZES[int(rng.integers(0, len(SIZES)))]
+            scale = 2 if rng.random() < 0.5 else 1
+            duration = float(rng.uniform(4, 8))
+            scene = random_scene(rng, width * scale, height * scale, fps=5.0, duration=duration)
+            x, y, kd = clip_crops(scene, rng, per_class, scale=scale)
+        else:
+            width, height = SIZES[int(hard_rng.integers(0, len(SIZES)))]
+            scale = 2 if hard_rng.random() < 0.5 else 1
+            duration = float(hard_rng.uniform(4, 8))
+            scene = hard_person_scene(hard_rng, width * scale, height * scale, duration)
+            x, y, kd = clip_crops(scene, hard_rng, per_class, scale=scale)
         xs += x
         ys += y
         kinds += kd
-        if progress and (k + 1) % max(n_clips // 20, 1) == 0:
+        if progress and (k + 1) % max(total // 20, 1) == 0:
             counts = np.bincount(np.array(ys, int), minlength=len(CLASSES)) if ys else []
             print(
-                f"  rendered {k + 1}/{n_clips} clips, {len(ys)} crops {list(counts)} "
+                f"  rendered {k + 1}/{total} clips, {len(ys)} crops {list(counts)} "
                 f"({time.monotonic() - t0:.0f}s)",
                 file=sys.stderr,
                 flush=True,

@@ -67,6 +67,8 @@ def train(
     seed: int = TRAIN_SEED,
     threads: int = 2,
     data: CropSet | None = None,
+    person_weight: float = 1.0,
+    hard_person: int | None = None,
 ) -> dict:
     """Render data, train, export ONNX to `out`; return a summary dict."""
     import torch
@@ -75,9 +77,15 @@ def train(
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     t0 = time.monotonic()
+    if hard_person is None:
+        hard_person = clips // 4  # 400 for the full run
     if data is None:
-        print(f"rendering {clips} training clips (seed {seed})", file=sys.stderr, flush=True)
-        data = build(clips, seed)
+        print(
+            f"rendering {clips} + {hard_person} hard person training clips (seed {seed})",
+            file=sys.stderr,
+            flush=True,
+        )
+        data = build(clips, seed, hard_person=hard_person)
     if len(data.y) == 0:
         raise RuntimeError("no training crops were rendered")
     counts = np.bincount(data.y, minlength=len(CLASSES))
@@ -87,6 +95,8 @@ def train(
     x = torch.from_numpy(data.x.astype(np.float32) / 255.0)
     y = torch.from_numpy(data.y)
     weights = torch.tensor(len(y) / (len(CLASSES) * np.maximum(counts, 1)), dtype=torch.float32)
+    # A missed person costs more than a missed cat; confirmation (k of n) guards false alarms.
+    weights[CLASSES.index("person")] *= person_weight
     net = make_net()
     opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
     batch = 128
@@ -178,9 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.train", description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, default=HERE / "motion.onnx")
     p.add_argument("--clips", type=int, default=1600)
+    p.add_argument("--hard-person", type=int, default=None, help="person clips in clutter")
     p.add_argument("--epochs", type=int, default=16)
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--person-weight", type=float, default=1.0, help="loss weight x for person")
     p.add_argument("--no-card", action="store_true", help="skip the held-out evaluation")
     p.add_argument("--cache", type=Path, default=None, help="reuse rendered crops (.npz)")
     args = p.parse_args(argv)
@@ -189,10 +201,18 @@ def main(argv: list[str] | None = None) -> int:
         z = np.load(args.cache)
         data = CropSet(z["x"], z["y"], [str(k) for k in z["kinds"]])
     elif args.cache is not None:
-        data = build(args.clips, TRAIN_SEED)
+        hard = args.clips // 4 if args.hard_person is None else args.hard_person
+        data = build(args.clips, TRAIN_SEED, hard_person=hard)
         np.savez(args.cache, x=data.x, y=data.y, kinds=np.array(data.kinds))
     summary = train(
-        args.out, args.clips, args.epochs, args.max_steps, threads=args.threads, data=data
+        args.out,
+        args.clips,
+        args.epochs,
+        args.max_steps,
+        threads=args.threads,
+        data=data,
+        person_weight=args.person_weight,
+        hard_person=args.hard_person,
     )
     if not args.no_card:
         from models import evaluate

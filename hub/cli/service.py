@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hub.service_install import Report
+    from collections.abc import Callable
+
+    from hub.service_install import Report, ServiceInstaller
 
 
 def _finish(report: Report, root: Path) -> int:
@@ -29,34 +31,28 @@ def _check_root(root: Path) -> str | None:
     return None
 
 
-def _install(args: argparse.Namespace) -> int:
+def _run(command: str, args: argparse.Namespace, act: Callable[[ServiceInstaller], Report]) -> int:
+    # Both subcommands: the same root check, the same errors, the same report.
     from hub.service_install import ServiceInstaller, ServiceInstallError
 
     root = Path(args.root)
     if problem := _check_root(root):
-        print(f"edgehub install-service: {problem}", file=sys.stderr)
+        print(f"edgehub {command}: {problem}", file=sys.stderr)
         return 1
     try:
-        report = ServiceInstaller(root, args.user).install(args.config)
+        report = act(ServiceInstaller(root, args.user))
     except (ServiceInstallError, OSError) as exc:
-        print(f"edgehub install-service: {exc}", file=sys.stderr)
+        print(f"edgehub {command}: {exc}", file=sys.stderr)
         return 1
     return _finish(report, root)
+
+
+def _install(args: argparse.Namespace) -> int:
+    return _run("install-service", args, lambda inst: inst.install(args.config))
 
 
 def _uninstall(args: argparse.Namespace) -> int:
-    from hub.service_install import ServiceInstaller, ServiceInstallError
-
-    root = Path(args.root)
-    if problem := _check_root(root):
-        print(f"edgehub uninstall-service: {problem}", file=sys.stderr)
-        return 1
-    try:
-        report = ServiceInstaller(root, args.user).uninstall(purge=args.purge)
-    except (ServiceInstallError, OSError) as exc:
-        print(f"edgehub uninstall-service: {exc}", file=sys.stderr)
-        return 1
-    return _finish(report, root)
+    return _run("uninstall-service", args, lambda inst: inst.uninstall(purge=args.purge))
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,6 +8,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from testkit import wait_until
+
+from devices.camera import Camera, MotionConfig
 
 W, H = 320, 180
 BITS = 10
@@ -104,6 +107,14 @@ def read_video(path: Path) -> list[np.ndarray]:
     return frames
 
 
+def camera(name: str, media_root: Path, fps: float, **options: object) -> Camera:
+    """A camera the test feeds by hand, sized to the test video, its frame stamp masked."""
+    motion = MotionConfig(mask=STAMP_MASK)
+    return Camera(
+        name, None, media_root=media_root, width=W, height=H, fps=fps, motion=motion, **options
+    )
+
+
 class Video:
     """The helpers, handed to tests as one fixture."""
 
@@ -113,6 +124,7 @@ class Video:
     read_video = staticmethod(read_video)
     read_stamp = staticmethod(read_stamp)
     background = staticmethod(background)
+    camera = staticmethod(camera)
 
 
 @pytest.fixture
@@ -123,15 +135,9 @@ def video() -> type[Video]:
 @pytest.fixture
 def wait_for() -> Callable[..., None]:
     """Poll a condition (threads deliver results asynchronously) with a generous timeout."""
-    import time
 
     def _wait(cond: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if cond():
-                return
-            time.sleep(0.01)
-        raise AssertionError(f"timed out waiting for {what or cond}")
+        wait_until(cond, what, timeout)
 
     return _wait
 

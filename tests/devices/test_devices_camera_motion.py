@@ -143,14 +143,10 @@ def test_analyze_hook_gets_frame_background_regions(tmp_path: Path, video, wait_
         score = np.float32(0.9)  # classifiers answer in numpy types
         return [{"label": "person", "score": score, "box": np.array([x, y, w, h]), "track": 1}]
 
-    cam = Camera(
+    cam = video.camera(
         "yard",
-        None,
-        media_root=tmp_path / "media",
-        width=video.W,
-        height=video.H,
-        fps=FPS,
-        motion=MotionConfig(mask=video.STAMP_MASK),
+        tmp_path / "media",
+        FPS,
         record=RecordConfig(on_motion=False),
         analyze=analyze,
     )
@@ -169,15 +165,7 @@ def test_analyze_hook_gets_frame_background_regions(tmp_path: Path, video, wait_
 def test_camera_works_without_analyze(tmp_path: Path, video) -> None:
     frames = video.make_frames(50, moving=range(20, 30))
     path = video.write_video(tmp_path / "n.mp4", frames, FPS)
-    cam = Camera(
-        "n",
-        None,
-        media_root=tmp_path / "media",
-        width=video.W,
-        height=video.H,
-        fps=FPS,
-        motion=MotionConfig(mask=video.STAMP_MASK),
-    )
+    cam = video.camera("n", tmp_path / "media", FPS)
     out = feed_file(cam, path)
     cam.stop()
     assert any(out) and cam.state()["last_detection"] is None
@@ -218,14 +206,10 @@ def test_stuck_classifier_never_blocks_frames_and_gets_the_newest(
         gate.wait(10)
         return []
 
-    cam = Camera(
+    cam = video.camera(
         "slow",
-        None,
-        media_root=tmp_path,
-        width=video.W,
-        height=video.H,
-        fps=FPS,
-        motion=MotionConfig(mask=video.STAMP_MASK),
+        tmp_path,
+        FPS,
         record=RecordConfig(on_motion=False),
         analyze=analyze,
     )

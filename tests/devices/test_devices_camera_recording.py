@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from devices.camera import Camera, ClipInfo, MotionConfig, OpenCVSource, RecordConfig
+from devices.camera import Camera, ClipInfo, OpenCVSource, RecordConfig
 
 FPS = 10.0
 T0 = 1_800_000_000.0
@@ -26,14 +26,10 @@ def run_file(cam: Camera, path: Path) -> int:
 
 
 def make_camera(tmp_path: Path, video, **record) -> tuple[Camera, dict]:
-    cam = Camera(
+    cam = video.camera(
         "porch",
-        None,
-        media_root=tmp_path / "media",
-        width=video.W,
-        height=video.H,
-        fps=FPS,
-        motion=MotionConfig(mask=video.STAMP_MASK),
+        tmp_path / "media",
+        FPS,
         record=RecordConfig(**record),
         motion_end_after=0.5,
     )

@@ -10,21 +10,17 @@ import cv2
 import numpy as np
 import pytest
 
-from devices.camera import Camera, DiskUsage, MotionConfig, RecordConfig, RetentionConfig, Storage
+from devices.camera import Camera, DiskUsage, RecordConfig, RetentionConfig, Storage
 
 FPS = 10.0
 T0 = 1_800_000_000.0
 
 
 def camera(tmp_root: Path, video, storage: Storage) -> tuple[Camera, dict]:
-    cam = Camera(
+    cam = video.camera(
         "porch",
-        None,
-        media_root=tmp_root,
-        width=video.W,
-        height=video.H,
-        fps=FPS,
-        motion=MotionConfig(mask=video.STAMP_MASK),
+        tmp_root,
+        FPS,
         record=RecordConfig(pre=1.0, post=30.0, max=600),
         storage=storage,
         motion_end_after=0.5,

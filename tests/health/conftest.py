@@ -3,54 +3,21 @@
 from __future__ import annotations
 
 import json
-import queue
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
+from testkit import Collector as _Collector
+from testkit import hub_config
 
 from hub.broker import MosquittoBroker
-from hub.config import Config, validate_config
+
+__all__ = ["Collector", "hub_config"]
 
 
-def hub_config(broker: MosquittoBroker, data_dir: Path, **extra: Any) -> Config:
-    """A hub config (id "test") on the fixture broker."""
-    data: dict[str, Any] = {
-        "hub": {"id": "test", "data_dir": str(data_dir), "pin_factory": "mock"},
-        "mqtt": {"host": broker.host, "port": broker.port},
-        "devices": {},
-    }
-    data.update(extra)
-    return validate_config(data)
-
-
-class Collector:
-    """A paho client that keeps every message it hears."""
-
-    def __init__(self, broker: MosquittoBroker, *topics: str) -> None:
-        self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
-        self.seen: list[mqtt.MQTTMessage] = []
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-        self.client.on_message = lambda c, u, m: self.messages.put(m)
-        self.client.connect(broker.host, broker.port)
-        for t in topics:
-            self.client.subscribe(t, qos=1)
-        self.client.loop_start()
-        time.sleep(0.2)
-
-    def publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
-        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
-
-    def _drain(self, timeout: float) -> None:
-        try:
-            self.seen.append(self.messages.get(timeout=timeout))
-            while True:
-                self.seen.append(self.messages.get_nowait())
-        except queue.Empty:
-            pass
+class Collector(_Collector):
+    """A paho client that keeps every message it hears, read as the hub's events."""
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Return the events seen on edgehub/test/events so far (of one kind)."""
@@ -83,10 +50,6 @@ class Collector:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"nothing on {topic}")
             self._drain(0.2)
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 @pytest.fixture

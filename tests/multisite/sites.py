@@ -7,11 +7,11 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from testkit import wait_until
 
 from hub.broker import MosquittoBroker
 from hub.config import validate_config
@@ -19,16 +19,7 @@ from hub.remote.bridge import bridge_config
 from hub.runtime import Hub
 from hub.wiring import Backends
 
-
-def wait(cond: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-    """Poll cond until it returns something true; fail the test with `what` otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = cond()
-        if got:
-            return got
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+wait = wait_until  # the tests and bench/multisite.py import it from here
 
 
 def retained(broker: MosquittoBroker, topic: str, timeout: float = 2.0) -> bytes | None:

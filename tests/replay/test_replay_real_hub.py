@@ -16,6 +16,7 @@ import pytest
 import yaml
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
+from testkit import wait_until as wait
 
 from hub.cli import main
 from hub.config import load_config
@@ -40,15 +41,6 @@ DEVICES = {
     "porch_light": {"type": "light", "gpio": {"pin": 17}},
 }
 KNOWN = {"porch_motion": "motion", "porch_light": "light"}
-
-
-def wait(cond, what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def record_journal(broker, tmp: Path) -> tuple[Path, MockFactory]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
+from testkit import wait_until as wait
 
 from hub.config import validate_config
 from hub.runtime import Hub
@@ -74,15 +75,6 @@ class Running:
         self.thread.join(30)
         self.client.loop_stop()
         self.client.disconnect()
-
-
-def wait(cond, what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_motion_payload_switches_gpio_and_mqtt_lights_and_a_delay_survives_a_restart(

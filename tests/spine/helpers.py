@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import queue
 import time
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from testkit import Collector as _Collector
+from testkit import hub_config
 
 from hub.broker import MosquittoBroker
-from hub.config import Config, validate_config
+from hub.config import Config
 
 DEVICES = {
     "hall_motion": {"type": "motion", "topic": "zigbee2mqtt/hall_motion"},
@@ -23,31 +23,11 @@ DEVICES = {
 
 def make_config(broker: MosquittoBroker, data_dir: Path, **extra: Any) -> Config:
     """A hub config on the fixture broker with three sensors."""
-    data = {
-        "hub": {"id": "test", "data_dir": str(data_dir), "pin_factory": "mock"},
-        "mqtt": {"host": broker.host, "port": broker.port},
-        "devices": dict(DEVICES),
-    }
-    data.update(extra)
-    return validate_config(data)
+    return hub_config(broker, data_dir, **{"devices": dict(DEVICES), **extra})
 
 
-class Collector:
+class Collector(_Collector):
     """A paho client that records every message on its subscriptions."""
-
-    def __init__(self, broker: MosquittoBroker, *topics: str, client_id: str = ""):
-        self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
-        self.seen: list[mqtt.MQTTMessage] = []
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
-        self.client.on_message = lambda c, u, m: self.messages.put(m)
-        self.client.connect(broker.host, broker.port)
-        for t in topics:
-            self.client.subscribe(t, qos=1)
-        self.client.loop_start()
-        time.sleep(0.2)
-
-    def publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
-        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
 
     def wait_for(self, topic: str, pred: Any = None, timeout: float = 10.0) -> mqtt.MQTTMessage:
         """Return the first message on topic (whose JSON payload satisfies pred), seen or coming.
@@ -56,8 +36,7 @@ class Collector:
         """
         deadline = time.monotonic() + timeout
         while True:
-            while not self.messages.empty():
-                self.seen.append(self.messages.get_nowait())
+            self._drain(0)
             for i, m in enumerate(self.seen):
                 if m.topic == topic and (pred is None or pred(json.loads(m.payload))):
                     del self.seen[i]
@@ -65,9 +44,4 @@ class Collector:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"no message on {topic}")
-            with contextlib.suppress(queue.Empty):
-                self.seen.append(self.messages.get(timeout=min(left, 0.1)))
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
+            self._drain(min(left, 0.1))

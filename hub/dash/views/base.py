@@ -55,6 +55,14 @@ def selected_key(table: DataTable[Any]) -> str | None:
         return None
 
 
+def row_table(table_id: str, **columns: str) -> DataTable[str]:
+    """Return a row-cursor table with these columns (key=label, in order)."""
+    table: DataTable[str] = DataTable(id=table_id, cursor_type="row")
+    for key, label in columns.items():
+        table.add_column(label, key=key)
+    return table
+
+
 def sync_rows(table: DataTable[Any], rows: dict[str, tuple[Any, ...]]) -> None:
     """Make the table show rows (key -> cells) in order, updating cells in place."""
     columns = list(table.columns)

@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from hub.dash import halfblock
-from hub.dash.views.base import View, selected_key, sync_rows
+from hub.dash.views.base import View, row_table, selected_key, sync_rows
 
 
 class SnapshotImage(Widget):
@@ -53,16 +53,9 @@ class CamerasView(View):
     def compose(self) -> ComposeResult:
         with Horizontal():
             with Vertical(id="camera-side"):
-                cams: DataTable[str] = DataTable(id="camera-list", cursor_type="row")
-                cams.add_column("Camera", key="name")
-                cams.add_column("State", key="state")
-                yield cams
+                yield row_table("camera-list", name="Camera", state="State")
                 yield Static("", id="detections")
-                recs: DataTable[str] = DataTable(id="recordings", cursor_type="row")
-                recs.add_column("Clip", key="time")
-                recs.add_column("Len", key="len")
-                recs.add_column("File", key="file")
-                yield recs
+                yield row_table("recordings", time="Clip", len="Len", file="File")
             yield SnapshotImage(id="snapshot")
 
     def current(self) -> str | None:

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Static
 
 from hub.dash.model import Device
 from hub.dash.text import QUIET, ago, summarize
-from hub.dash.views.base import View, selected_key, sync_rows
+from hub.dash.views.base import View, row_table, selected_key, sync_rows
 
 
 def brightness_pct(state: dict[str, Any]) -> int | None:
@@ -53,14 +53,15 @@ class HomeView(View):
     ]
 
     def compose(self) -> ComposeResult:
-        table: DataTable[str] = DataTable(id="devices", cursor_type="row")
-        table.add_column("Device", key="name")
-        table.add_column("Type", key="type")
-        table.add_column("State", key="state")
-        table.add_column("Seen", key="seen")
-        table.add_column("Batt", key="battery")
-        table.add_column("Online", key="online")
-        yield table
+        yield row_table(
+            "devices",
+            name="Device",
+            type="Type",
+            state="State",
+            seen="Seen",
+            battery="Batt",
+            online="Online",
+        )
         yield Static("", id="device-detail")
 
     def refresh_view(self) -> None:

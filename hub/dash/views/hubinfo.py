@@ -7,7 +7,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from hub.dash.views.base import View, sync_rows
+from hub.dash.views.base import View, row_table, sync_rows
 
 
 def _duration(seconds: Any) -> str:
@@ -41,11 +41,7 @@ class HubView(View):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="hub-facts")
-        table: DataTable[str] = DataTable(id="components", cursor_type="row")
-        table.add_column("Component", key="name")
-        table.add_column("Status", key="status")
-        table.add_column("Detail", key="detail")
-        yield table
+        yield row_table("components", name="Component", status="Status", detail="Detail")
 
     def refresh_view(self) -> None:
         h = self.model.health

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from hub.dash.text import notification_status
-from hub.dash.views.base import View, sync_rows
+from hub.dash.views.base import View, row_table, sync_rows
 
 
 class NotificationsView(View):
@@ -14,13 +14,14 @@ class NotificationsView(View):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="notify-counts")
-        table: DataTable[str] = DataTable(id="notify-list", cursor_type="row")
-        table.add_column("Time", key="time")
-        table.add_column("Status", key="status")
-        table.add_column("Owner", key="owner")
-        table.add_column("Title", key="title")
-        table.add_column("Detail", key="detail")
-        yield table
+        yield row_table(
+            "notify-list",
+            time="Time",
+            status="Status",
+            owner="Owner",
+            title="Title",
+            detail="Detail",
+        )
 
     def refresh_view(self) -> None:
         counts = self.model.notification_counts()

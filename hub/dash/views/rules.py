@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from hub.dash.model import Rule
-from hub.dash.views.base import View, selected_key, sync_rows
+from hub.dash.views.base import View, row_table, selected_key, sync_rows
 
 _MARK = {True: "✓", False: "✗", None: "·"}
 
@@ -141,14 +141,15 @@ class RulesView(View):
     ]
 
     def compose(self) -> ComposeResult:
-        table: DataTable[str] = DataTable(id="rule-list", cursor_type="row")
-        table.add_column("Rule", key="name")
-        table.add_column("On", key="enabled")
-        table.add_column("Last run", key="last_run")
-        table.add_column("Result", key="result")
-        table.add_column("p50 ms", key="p50")
-        table.add_column("p99 ms", key="p99")
-        yield table
+        yield row_table(
+            "rule-list",
+            name="Rule",
+            enabled="On",
+            last_run="Last run",
+            result="Result",
+            p50="p50 ms",
+            p99="p99 ms",
+        )
 
     def refresh_view(self) -> None:
         rows: dict[str, tuple[str, ...]] = {}
