@@ -52,7 +52,11 @@ class Event:
       camera.detection   source=camera, data={"label","score","box","track","snapshot"}
       camera.offline / camera.online, recording.started / recording.finished
       mqtt.message       source="mqtt", data={"topic", "payload"} (only topics rules watch)
-      rule.run           source="rule:<id>", data={"result": ...}
+      time.trigger       source="rule:<id>", data={"trigger": "at 07:30", ...}: the cause of a
+                         time-triggered run (at, cron, sun)
+      command / command.result   a command on a set topic and the hub's answer
+      notify.sent / notify.failed / notify.held, remote.unreachable, sensor.anomaly,
+      device.battery_low, storage.full, storage.warning, component.failed, hub.health
       hub.started, hub.stopping, device.offline, device.online, notify.failed, ...
     """
 

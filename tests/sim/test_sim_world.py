@@ -174,5 +174,5 @@ def test_tasmota_flavours_decode_with_the_hubs_own_adapter() -> None:
     got = [(pir if "garage" in t else door).decode(t, p.encode()) for t, p, _ in sent]
     assert [t for t, _, _ in sent] == ["stat/garage/PIR1", "stat/garage/PIR1", "tele/shed/SENSOR"]
     assert [g.attrs for g in got[:2]] == [{"occupancy": True}, {"occupancy": False}]
-    # A Tasmota door is Switch1 (ON = closed); the hub names it switch1, not contact.
+    # Without a device type the adapter keeps Switch1 as switch1; a `contact` device maps it.
     assert got[2] is not None and got[2].attrs == {"switch1": "OFF"}
