@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -287,7 +288,8 @@ class CamerasComponent:
         path = await asyncio.get_running_loop().run_in_executor(None, cam.snapshot, "request")
         if path is None:
             raise CameraError(f"camera {effect.camera!r} has no frame yet")
-        return [Event("camera.snapshot", effect.camera, {"snapshot": str(path)})]
+        now = self.ctx.now() if self.ctx is not None else time.time()
+        return [Event("camera.snapshot", effect.camera, {"snapshot": str(path)}, ts=now)]
 
     def _camera(self, name: str) -> Camera:
         cam = self.cameras.get(name)

@@ -301,7 +301,14 @@ class Hub:
         # Ready means subscribed: a message published right after is not missed.
         await self.loop.run_in_executor(None, self.link.wait_subscribed, 5.0)
         self._publish_manifest()
-        self.emit(Event("hub.started", "hub", {"components": [c.name for c in self.components]}))
+        self.emit(
+            Event(
+                "hub.started",
+                "hub",
+                {"components": [c.name for c in self.components]},
+                ts=self.now(),
+            )
+        )
         if self._notifier is not None:
             self._notifier.ready(
                 f"{len(self.config.devices)} devices, {len(self.components)} components, "
@@ -321,7 +328,14 @@ class Hub:
             await comp.start(self)
         except Exception as exc:
             log.exception("component failed to start name=%s", comp.name)
-            self.emit(Event("component.failed", "hub", {"component": comp.name, "error": str(exc)}))
+            self.emit(
+                Event(
+                    "component.failed",
+                    "hub",
+                    {"component": comp.name, "error": str(exc)},
+                    ts=self.now(),
+                )
+            )
             return
         self.components.append(comp)
         if callable(getattr(comp, "on_event", None)):
@@ -332,7 +346,7 @@ class Hub:
         if self._notifier is not None:
             self._notifier.stopping()
         if self.loop is not None and self.link is not None:
-            self.emit(Event("hub.stopping", "hub", {}))
+            self.emit(Event("hub.stopping", "hub", {}, ts=self.now()))
         for task in self._tasks:
             task.cancel()
         for comp in reversed(self.components):

@@ -8,7 +8,9 @@ import re
 import sqlite3
 import sys
 import time
+from datetime import datetime, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from hub.store import DB_NAME, read_events
 from rules.events import Event
@@ -33,9 +35,9 @@ def parse_since(text: str, now: float) -> float:
     return dt.timestamp()
 
 
-def format_event(e: Event) -> str:
-    """Return one line: time, kind, source, data, cause."""
-    t = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.ts)) + f".{int(e.ts % 1 * 1000):03d}"
+def format_event(e: Event, tz: tzinfo | None = None) -> str:
+    """Return one line: time (in the hub's time zone), kind, source, data, cause."""
+    t = datetime.fromtimestamp(e.ts, tz).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
     cause = f" cause={e.cause}" if e.cause else ""
     return f"{t} {e.kind:<16} {e.source:<16} {json.dumps(e.data, default=str)}{cause}"
 
@@ -44,13 +46,16 @@ def cmd_events(args: argparse.Namespace) -> int:
     """Print journaled events, oldest first; with --follow, keep printing new ones."""
     from hub.cli.daemon import _load
 
-    if args.data_dir:
+    tz: tzinfo | None = None
+    if args.data_dir and not Path(args.config).exists():
         data_dir = Path(args.data_dir)
     else:
         config = _load(args.config)
         if config is None:
             return 1
-        data_dir = config.hub.data_dir
+        data_dir = Path(args.data_dir) if args.data_dir else config.hub.data_dir
+        if config.hub.location is not None:
+            tz = ZoneInfo(config.hub.location.timezone)
     db = data_dir / DB_NAME
     if not db.exists() and not args.follow:
         print(f"no journal at {db}", file=sys.stderr)
@@ -63,7 +68,7 @@ def cmd_events(args: argparse.Namespace) -> int:
             for e in read_events(
                 db, since=since, device=args.device, kind=args.kind, after_id=last, limit=limit
             ):
-                print(json.dumps(e.to_dict()) if args.json else format_event(e), flush=True)
+                print(json.dumps(e.to_dict()) if args.json else format_event(e, tz), flush=True)
                 last = e.id
         except sqlite3.OperationalError as exc:
             if not args.follow:

@@ -221,7 +221,14 @@ class RemoteComponent:
             self.duplicate_id = True
             hub = self._ctx.hub_id
             log.error("another hub runs with id=%s: topics, will and manifest collide", hub)
-            self._ctx.emit(Event("remote.duplicate_id", "hub", {"hub": hub, "other": other}))
+            self._ctx.emit(
+                Event(
+                    "remote.duplicate_id",
+                    "hub",
+                    {"hub": hub, "other": other},
+                    ts=self._ctx.now(),
+                )
+            )
 
     def _on_bridge(self, topic: str, payload: bytes, retained: bool) -> None:
         up = payload.strip() == b"1"
@@ -308,7 +315,14 @@ class RemoteComponent:
         ctx = self._ctx
         assert ctx is not None
         log.info("remote hub=%s up=%s reason=%s", p.hub, p.up, p.reason)
-        ctx.emit(Event("remote.link", p.hub, {"hub": p.hub, "up": p.up, "reason": p.reason}))
+        ctx.emit(
+            Event(
+                "remote.link",
+                p.hub,
+                {"hub": p.hub, "up": p.up, "reason": p.reason},
+                ts=ctx.now(),
+            )
+        )
         for name in sorted(self.names()):
             if not name.startswith(p.hub + "/"):
                 continue
