@@ -85,8 +85,8 @@ def _event(spec: dict[str, Any], ts: float) -> Event:
     raise ValueError(f"an event needs device, camera, mqtt or event: {spec}")
 
 
-def _feedback(e: fx.Effect, ts: float) -> Event | None:
-    # What the devices would report back, so rules that react to lights and alarm modes work.
+def feedback(e: fx.Effect, ts: float) -> Event | None:
+    """Return what the device would report back, so rules that react to lights and modes work."""
     if isinstance(e, fx.SetState):
         return Event("state", e.device, dict(e.attributes), ts=ts, cause=e.cause)
     if isinstance(e, fx.Emit):
@@ -177,7 +177,7 @@ def _run_case(
         out.traces.extend(res.traces)
         for e in res.effects:
             out.effects.append((round(t - t0, 6), e))
-            back = _feedback(e, t)
+            back = feedback(e, t)
             if back is not None and depth < _FEEDBACK_LIMIT:
                 feed(engine.handle(back, t), t, depth + 1)
 

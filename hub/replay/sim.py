@@ -13,6 +13,7 @@ from rules import effects as fx
 from rules.engine import Engine
 from rules.events import Event
 from rules.loader import LoadedRule
+from rules.testing import feedback
 from rules.timeutil import zone
 from rules.trace import Result, Trace
 
@@ -65,20 +66,6 @@ def summary(e: fx.Effect) -> str:
     if isinstance(e, fx.Emit):
         return f"emit {e.kind}"
     return type(e).__name__
-
-
-def feedback(e: fx.Effect, ts: float) -> Event | None:
-    """Return what the device would report back (as rule tests do), so chained rules work."""
-    if isinstance(e, fx.SetState):
-        return Event("state", e.device, dict(e.attributes), ts=ts, cause=e.cause)
-    if isinstance(e, fx.Emit):
-        return Event(e.kind, e.source, dict(e.data), ts=ts, cause=e.cause)
-    if isinstance(e, fx.LightCommand) and e.state != "toggle":
-        data: dict[str, Any] = {"state": e.state.upper()}
-        if e.brightness is not None:
-            data["brightness"] = round(e.brightness * 255 / 100)
-        return Event("state", e.device, data, ts=ts, cause=e.cause)
-    return None
 
 
 class LightClock:

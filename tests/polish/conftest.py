@@ -6,25 +6,15 @@ import json
 import queue
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from testkit import hub_config
 
 from hub.broker import MosquittoBroker
-from hub.config import Config, validate_config
 
-
-def hub_config(broker: MosquittoBroker, data_dir: Path, **extra: Any) -> Config:
-    """A hub config (id "test") on the fixture broker."""
-    data: dict[str, Any] = {
-        "hub": {"id": "test", "data_dir": str(data_dir), "pin_factory": "mock"},
-        "mqtt": {"host": broker.host, "port": broker.port},
-        "devices": {},
-    }
-    data.update(extra)
-    return validate_config(data)
+__all__ = ["Events", "hub_config"]
 
 
 class Events:

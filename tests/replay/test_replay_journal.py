@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 import yaml
-from conftest import DAY0, DOOR, KNOWN, PORCH, porch_day
+from replay_data import DAY0, DOOR, KNOWN, PORCH, porch_day
 
 from hub.cli import main
 from hub.cli.replay import ProgressBar
