@@ -113,7 +113,10 @@ def test_cross_site_rule_survives_a_cut_bridge(tmp_path):
         for w, hub, other in ((wn, "north", "south"), (ws, "south", "north")):
             down = {"hub": other, "up": False, "reason": "bridge down"}
             wait(lambda w=w, h=hub, d=down: d in link_events(w, h)[before[h] :], f"{hub}: down")
-        stale = wn.events("north", "state", "south/yard_motion")
+        # The stale mark follows the link event on the stream: wait for it, then check it is last.
+        yard = "south/yard_motion"
+        wait(lambda: wn.events("north", "state", yard)[-1]["data"] == {"stale": True}, "stale")
+        stale = wn.events("north", "state", yard)
         assert stale[-1]["data"] == {"stale": True}
 
         # Local rules keep working on both sites; cross-site actions end as each rule asks.
