@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -24,7 +24,10 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from hub.inbox import Inbox, Message
 
-__all__ = ["Inbox", "LinkSettings", "Message", "MqttError", "MqttLink"]
+if TYPE_CHECKING:
+    from hub.config.models import MqttConfig
+
+__all__ = ["BrokerLogin", "Inbox", "LinkSettings", "Message", "MqttError", "MqttLink"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,48 @@ class _Qos0Info:
 _QOS0_INFO = _Qos0Info()
 
 
+@dataclass(frozen=True)
+class BrokerLogin:
+    """Credentials and TLS for a broker, as hub.yaml's `mqtt:` section gives them."""
+
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    ca_certs: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+    insecure: bool = False
+
+    @classmethod
+    def from_config(cls, m: MqttConfig | None) -> BrokerLogin:
+        """Return the login of an `mqtt:` section (none for the embedded broker)."""
+        if m is None:
+            return cls()
+        tls = m.tls if not isinstance(m.tls, bool) else None
+        return cls(
+            username=m.username,
+            password=m.resolved_password(),
+            tls=bool(m.tls),
+            ca_certs=str(tls.ca_certs) if tls and tls.ca_certs else None,
+            certfile=str(tls.certfile) if tls and tls.certfile else None,
+            keyfile=str(tls.keyfile) if tls and tls.keyfile else None,
+            insecure=bool(tls.insecure) if tls else False,
+        )
+
+    def apply(self, client: mqtt.Client) -> None:
+        """Set the credentials and TLS on a paho client before it connects."""
+        if self.username:
+            client.username_pw_set(self.username, self.password)
+        if self.tls:
+            client.tls_set(
+                ca_certs=self.ca_certs,
+                certfile=self.certfile,
+                keyfile=self.keyfile,
+                cert_reqs=ssl.CERT_NONE if self.insecure else ssl.CERT_REQUIRED,
+            )
+            client.tls_insecure_set(self.insecure)
+
+
 @dataclass
 class LinkSettings:
     """How to reach the broker."""
@@ -70,13 +115,7 @@ class LinkSettings:
     port: int = 1883
     client_id: str = "edgehub-home"
     status_topic: str = "edgehub/home/status"
-    username: str | None = None
-    password: str | None = None
-    tls: bool = False
-    ca_certs: str | None = None
-    certfile: str | None = None
-    keyfile: str | None = None
-    tls_insecure: bool = False
+    login: BrokerLogin = field(default_factory=BrokerLogin)
     protocol: str = "auto"  # auto | 5 | 3.1.1
     keepalive: int = 30
     session_expiry: int = 86400
@@ -128,16 +167,7 @@ class MqttLink:
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(s.min_backoff, s.max_backoff)
         client.will_set(s.status_topic, "offline", qos=1, retain=True)
-        if s.username:
-            client.username_pw_set(s.username, s.password)
-        if s.tls:
-            client.tls_set(
-                ca_certs=s.ca_certs,
-                certfile=s.certfile,
-                keyfile=s.keyfile,
-                cert_reqs=ssl.CERT_NONE if s.tls_insecure else ssl.CERT_REQUIRED,
-            )
-            client.tls_insecure_set(s.tls_insecure)
+        s.login.apply(client)
         client.on_connect = self._on_connect
         client.on_socket_open = self._on_socket_open
         client.on_subscribe = self._on_subscribe

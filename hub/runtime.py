@@ -22,7 +22,7 @@ from hub.component import Component, EffectHandler, MessageHandler
 from hub.config import Config
 from hub.embedded_broker import AmqttBroker, EmbeddedBroker, start_embedded_broker
 from hub.ingest import Ingest
-from hub.mqtt import Inbox, LinkSettings, MqttLink
+from hub.mqtt import BrokerLogin, Inbox, LinkSettings, MqttLink
 from hub.store import Store
 from hub.wiring import Backends, build_components
 from rules.effects import Effect, Emit, Publish, SetState
@@ -416,16 +416,8 @@ class Hub:
             if isinstance(self.broker, AmqttBroker):
                 s.protocol = "3.1.1"  # amqtt 0.12 speaks only 3.1.1
             return s
-        s.host, s.port, s.username = m.host, m.port, m.username
-        s.password = m.resolved_password()
+        s.host, s.port, s.login = m.host, m.port, BrokerLogin.from_config(m)
         s.protocol, s.keepalive, s.session_expiry = m.protocol, m.keepalive, int(m.session_expiry)
-        if m.tls:
-            s.tls = True
-            if not isinstance(m.tls, bool):
-                s.ca_certs = str(m.tls.ca_certs) if m.tls.ca_certs else None
-                s.certfile = str(m.tls.certfile) if m.tls.certfile else None
-                s.keyfile = str(m.tls.keyfile) if m.tls.keyfile else None
-                s.tls_insecure = m.tls.insecure
         return s
 
     def _queue_size(self) -> int:

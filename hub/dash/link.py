@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import ssl
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
 from hub.dash.errors import DashConfigError
+from hub.mqtt import BrokerLogin
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +31,7 @@ class LinkSettings:
     host: str = "127.0.0.1"
     port: int = 1883
     hub_id: str = "home"
-    username: str | None = None
-    password: str | None = None
-    tls: bool = False
-    ca_certs: str | None = None
-    certfile: str | None = None
-    keyfile: str | None = None
-    insecure: bool = False
+    login: BrokerLogin = field(default_factory=BrokerLogin)
 
     @classmethod
     def parse_address(cls, address: str, hub_id: str = "home") -> LinkSettings:
@@ -61,19 +55,7 @@ class LinkSettings:
         m = cfg.mqtt
         if m is None:  # the hub runs its embedded broker
             return cls(host=cfg.broker.host, port=cfg.broker.port, hub_id=hub)
-        tls = m.tls if not isinstance(m.tls, bool) else None
-        return cls(
-            host=m.host,
-            port=m.port,
-            hub_id=hub,
-            username=m.username,
-            password=m.resolved_password(),
-            tls=bool(m.tls),
-            ca_certs=str(tls.ca_certs) if tls and tls.ca_certs else None,
-            certfile=str(tls.certfile) if tls and tls.certfile else None,
-            keyfile=str(tls.keyfile) if tls and tls.keyfile else None,
-            insecure=bool(tls.insecure) if tls else False,
-        )
+        return cls(host=m.host, port=m.port, hub_id=hub, login=BrokerLogin.from_config(m))
 
 
 class DashLink:
@@ -88,16 +70,7 @@ class DashLink:
             protocol=mqtt.MQTTv311,
         )
         self._client.reconnect_delay_set(min_delay=1, max_delay=max(1, int(reconnect_max)))
-        if settings.username:
-            self._client.username_pw_set(settings.username, settings.password)
-        if settings.tls:
-            self._client.tls_set(
-                ca_certs=settings.ca_certs,
-                certfile=settings.certfile,
-                keyfile=settings.keyfile,
-                cert_reqs=ssl.CERT_NONE if settings.insecure else ssl.CERT_REQUIRED,
-            )
-            self._client.tls_insecure_set(settings.insecure)
+        settings.login.apply(self._client)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message

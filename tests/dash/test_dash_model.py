@@ -114,14 +114,14 @@ def test_link_settings_from_config_and_address(tmp_path: Path) -> None:
         " tls: {ca_certs: ca.pem}}\n"
     )
     s = LinkSettings.from_config(cfg)
-    assert (s.host, s.port, s.hub_id, s.username, s.password) == (
+    assert (s.host, s.port, s.hub_id, s.login.username, s.login.password) == (
         "pi.local",
         8883,
         "cabin",
         "dash",
         "s3cret",
     )
-    assert s.tls and s.ca_certs == str(tmp_path / "ca.pem")
+    assert s.login.tls and s.login.ca_certs == str(tmp_path / "ca.pem")
     assert LinkSettings.from_config(cfg, hub_id="other").hub_id == "other"
     cfg.write_text("broker: {port: 18830}\n")  # no mqtt section: the hub's embedded broker
     s = LinkSettings.from_config(cfg)
