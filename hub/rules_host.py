@@ -8,7 +8,9 @@ import contextlib
 import json
 import logging
 import sqlite3
+import types
 from collections import deque
+from collections.abc import Callable, Coroutine, Generator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,9 @@ from rules.loader import RULE_SUFFIXES
 from rules.match import topic_matches
 
 log = logging.getLogger(__name__)
+
+# One encoder for every trace: json.dumps(default=...) builds a new encoder per call.
+_encode = json.JSONEncoder(default=str, check_circular=False).encode
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS timers (
@@ -52,6 +57,28 @@ def read_traces(db: sqlite3.Connection, rule: str, since: float) -> list[Trace]:
     return [Trace.from_dict(json.loads(r[0])) for r in rows]
 
 
+@types.coroutine
+def _resume(coro: Coroutine[Any, Any, Any], pending: Any) -> Generator[Any, Any, Any]:
+    """Go on with a coroutine that was started by hand and is suspended on `pending`."""
+    while True:
+        try:
+            sent = yield pending
+        except BaseException as exc:  # cancellation (or any throw) goes to the coroutine
+            try:
+                pending = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                pending = coro.send(sent)
+            except StopIteration as stop:
+                return stop.value
+
+
+async def _continue(coro: Coroutine[Any, Any, Any], pending: Any) -> Any:
+    return await _resume(coro, pending)
+
+
 class RulesHost:
     """A hub Component: loads the rules folder and runs the engine on the hub's loop."""
 
@@ -68,6 +95,7 @@ class RulesHost:
         poll_interval: float = 1.0,
         db_path: Path | None = None,
         write_delay: float = 0.1,
+        trace_delay: float = 0.02,
         remote_devices: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.rules_path = Path(rules_path)
@@ -88,6 +116,11 @@ class RulesHost:
         self._wake: asyncio.TimerHandle | None = None
         self._wake_at: float | None = None
         self.write_delay = write_delay
+        # Traces wait this long on the loop before they are serialised, published and queued
+        # for SQLite: the bookkeeping of a burst is done once, away from its light commands.
+        self.trace_delay = trace_delay
+        self._traces: list[Trace] = []
+        self._trace_handle: asyncio.TimerHandle | asyncio.Handle | None = None
         self._rows: list[tuple] = []
         self._timer_rows: dict[str, tuple | None] = {}
         self._flush_handle: asyncio.TimerHandle | None = None
@@ -191,14 +224,28 @@ class RulesHost:
                 # Journaled before the effects it causes, under the id the engine gave them.
                 ctx.emit(self._time_event(tr))
         for eff in res.effects:
-            task = ctx.loop.create_task(self._execute(eff))
-            # The loop keeps only weak references to tasks: hold them until they are done.
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            self._start_effect(eff)
         if res.traces:
-            self._record(res.traces)
+            self._traces.extend(res.traces)
+            self._traces_soon()
         self._persist_timers()
         self._schedule()
+
+    def _start_effect(self, effect: Any) -> None:
+        # Eagerly, as Python 3.12's eager tasks do: an effect that never waits (a light
+        # command, a publish) is carried out right here, inside the batch that brought its
+        # event, instead of one loop turn later behind the rest of the batch. Only an effect
+        # that really awaits something becomes a task, from where it stopped.
+        coro = self._execute(effect)
+        try:
+            pending = coro.send(None)
+        except StopIteration:
+            return
+        assert self._ctx is not None
+        task = self._ctx.loop.create_task(_continue(coro, pending))
+        # The loop keeps only weak references to tasks: hold them until they are done.
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     def _time_event(self, tr: Trace) -> Event:
         """Return the time.trigger event of a time-triggered run (at, cron or sun)."""
@@ -267,6 +314,7 @@ class RulesHost:
             self._flush_handle = self._ctx.loop.call_later(self.write_delay, self._flush_writes)
 
     def _flush_writes(self) -> None:
+        self._flush_traces()
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
@@ -309,14 +357,43 @@ class RulesHost:
         self._flush_writes()
         self._writer.submit(lambda: None).result()
 
+    def _traces_soon(self) -> None:
+        if self._trace_handle is not None or self._ctx is None:
+            return
+        loop = self._ctx.loop
+        if self.trace_delay > 0:
+            self._trace_handle = loop.call_later(self.trace_delay, self._flush_traces)
+        else:
+            self._trace_handle = loop.call_soon(self._flush_traces)
+
+    def _flush_traces(self) -> None:
+        """Serialise, publish and queue for SQLite every trace gathered since the last flush."""
+        if self._trace_handle is not None:
+            self._trace_handle.cancel()
+            self._trace_handle = None
+        traces, self._traces = self._traces, []
+        if not traces:
+            return
+        # The hub's MQTT link can hold paho's wake-ups until the end of a group of publishes
+        # (one wake-up for the group, not one per trace); a plain context has no such thing.
+        coalesced: Callable[..., Any] | None = getattr(
+            getattr(self._ctx, "link", None), "coalesced", None
+        )
+        if coalesced is not None:
+            coalesced(self._record, traces)
+        else:
+            self._record(traces)
+
     def _record(self, traces: list[Trace]) -> None:
         ctx = self._ctx
         assert ctx is not None
+        prefix = f"edgehub/{ctx.hub_id}/rules/"
+        rows = self._rows
         for tr in traces:
-            text = json.dumps(tr.to_dict(), default=str)
-            self._rows.append((tr.ts, tr.rule, tr.result, tr.event_id, text))
+            text = _encode(tr.to_dict())
+            rows.append((tr.ts, tr.rule, tr.result, tr.event_id, text))
             with contextlib.suppress(Exception):
-                ctx.publish(f"edgehub/{ctx.hub_id}/rules/{tr.rule}/trace", text, False, 0)
+                ctx.publish(f"{prefix}{tr.rule}/trace", text, False, 0)
             if tr.result in ("ran", "resumed", "stopped", "error"):
                 if tr.latency_ms is not None:
                     self.latencies.setdefault(tr.rule, deque(maxlen=1000)).append(tr.latency_ms)
