@@ -244,3 +244,74 @@ def test_sighup_reload_validates_first(tmp_path):
         await host.stop()
 
     asyncio.run(main())
+
+
+def test_the_light_command_goes_out_before_the_trace_bookkeeping(tmp_path):
+    both = HALL + HALL.replace("id: hall", "id: hall_off").replace("to: true", "to: false")
+
+    async def main():
+        host, ctx = await started(tmp_path, rules_dir(tmp_path, hall=both))
+        host.on_event(Event("state", "hall_motion", {"occupancy": True}, ts=T0))
+        # Within the call itself, no loop turn: the command is out, the traces are not yet.
+        assert lights(ctx) == [(0, "hall_light", "on")]
+        assert not [t for t, _, _ in ctx.published if t.endswith("/trace")]
+        host.flush()
+        traces = {t: json.loads(p) for t, p, _ in ctx.published if t.endswith("/trace")}
+        assert traces["edgehub/home/rules/hall/trace"]["result"] == "ran"
+        # The rule that could have fired but did not still leaves its trace (edgehub why).
+        assert traces["edgehub/home/rules/hall_off/trace"]["result"] == "not_matched"
+        db = sqlite3.connect(tmp_path / "data" / "edgehub.db")
+        assert [t.result for t in read_traces(db, "hall_off", T0 - 1)] == ["not_matched"]
+        await host.stop()
+
+    asyncio.run(main())
+
+
+def test_traces_of_a_burst_are_published_together_after_trace_delay(tmp_path):
+    async def main():
+        host, ctx = await started(tmp_path, rules_dir(tmp_path, hall=HALL), trace_delay=0.05)
+        for i in range(10):
+            host.on_event(Event("state", "hall_motion", {"occupancy": i % 2 == 0}, ts=T0))
+        assert len(lights(ctx)) == 5
+        await asyncio.sleep(0.2)
+        published = [json.loads(p) for t, p, _ in ctx.published if t.endswith("hall/trace")]
+        assert [t["result"] for t in published] == ["ran", "not_matched"] * 5
+        await host.stop()
+
+    asyncio.run(main())
+
+
+class WaitingContext(LoopContext):
+    """Effects that really wait (a notification, a camera) before they are done."""
+
+    def __init__(self, *a, **kw) -> None:
+        super().__init__(*a, **kw)
+        self.go = asyncio.Event()
+        self.done: list[str] = []
+
+    async def execute(self, effect):
+        await self.go.wait()
+        if effect.state == "off":
+            raise RuntimeError("the light is unplugged")
+        self.done.append(effect.state)
+        return []
+
+
+def test_an_effect_that_waits_finishes_later_and_its_failure_is_logged(tmp_path, caplog):
+    rule = PORCH.replace("delay: 5m", "delay: 0s")
+
+    async def main():
+        ctx = WaitingContext(tmp_path / "data", asyncio.get_running_loop(), T0)
+        host = RulesHost(rules_dir(tmp_path, porch=rule), poll_interval=0)
+        await host.start(ctx)
+        host.on_event(Event("state", "porch_button", {"action": "single"}, ts=T0))
+        await settle()
+        assert ctx.done == []
+        ctx.go.set()
+        await settle()
+        assert ctx.done == ["on"]
+        await host.stop()
+
+    asyncio.run(main())
+    failed = "effect failed rule=porch effect=LightCommand error=the light is unplugged"
+    assert failed in caplog.text
