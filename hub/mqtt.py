@@ -23,6 +23,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from hub.inbox import Inbox, Message
+from hub.mqtt_client import LinkClient
 
 if TYPE_CHECKING:
     from hub.config.models import MqttConfig
@@ -152,10 +153,10 @@ class MqttLink:
         inbox.handler = lambda items: self.coalesced(handler, items)
 
     # -- setup ------------------------------------------------------------------------------
-    def _make_client(self) -> mqtt.Client:
+    def _make_client(self) -> LinkClient:
         s = self.settings
         v5 = self.protocol == mqtt.MQTTv5
-        client = mqtt.Client(
+        client = LinkClient(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=s.client_id,
             protocol=self.protocol,
@@ -173,6 +174,7 @@ class MqttLink:
         client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.fast_message = self._on_fast_message
         return client
 
     def add_connect_hook(self, fn: Callable[[], None]) -> None:
@@ -280,7 +282,7 @@ class MqttLink:
                 real.close()  # paho reset its sockets meanwhile and made new ones
                 return
             client._sockpairW = real
-            if held.pending:
+            if held.pending and not client.write_now():
                 with contextlib.suppress(OSError):  # BlockingIOError: a wake-up is pending
                     real.send(b"0")
 
@@ -413,6 +415,18 @@ class MqttLink:
                 self.ack([m])  # dropped and counted: redelivery would only be dropped again
         except Exception:
             log.exception("mqtt message dropped topic=%r", getattr(msg, "topic", "?"))
+
+    def _on_fast_message(
+        self, topic: str, payload: bytes, retain: bool, dup: bool, mid: int, qos: int
+    ) -> None:
+        # LinkClient's path for plain QoS 0/1 messages: the same as _on_message, without
+        # paho's MQTTMessage in between.
+        try:
+            m = Message(topic, payload, retain, dup, time.time(), mid, qos, self.generation)
+            if not self.inbox.put(m):
+                self.ack([m])
+        except Exception:
+            log.exception("mqtt message dropped topic=%r", topic)
 
     def _set_state(self, state: str) -> None:
         # Each state change is logged once, not every retry.

@@ -1,0 +1,170 @@
+"""paho's Client with a cheaper receive path for the hub's link (hub/mqtt.py).
+
+paho reads every packet with 3+ `recv` calls (command byte, each length byte, body), runs
+one select() and loop_misc() per packet, and builds an MQTTMessage and an MQTT 5
+Properties object per PUBLISH: its network thread cost the hub more CPU per event than the
+asyncio loop did (bench/RESULTS.md, "Spine: ingest"). Here:
+
+- a plain TCP socket is wrapped so one `recv` fills a buffer that serves paho's small
+  reads; `pending()` reports what is buffered, which paho's loop already checks (for SSL
+  sockets) before it blocks in select(), so buffered packets are never stranded;
+- loop_read() reads every packet already received, not one per select();
+- a QoS 0/1 PUBLISH without properties goes straight to `fast_message`, skipping
+  MQTTMessage, Properties and the topic matcher. Anything else takes paho's own path;
+- write_now() lets the thread that queued packets write them itself (under a lock shared
+  with paho's own writes), instead of waking the network thread to do it.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import MQTTErrorCode, MQTTProtocolVersion, _ConnectionState
+from paho.mqtt.exception import MalformedPacket
+
+__all__ = ["BufferedSocket", "FastMessage", "LinkClient"]
+
+# topic, payload, retain, dup, mid, qos
+FastMessage = Callable[[str, bytes, bool, bool, int, int], None]
+
+_RECV_SIZE = 65536
+_MAX_PACKETS_PER_READ = 1000  # then paho writes, runs its keepalive and selects again
+_U16 = struct.Struct("!H")
+
+
+class BufferedSocket:
+    """A non-blocking socket whose small reads are served from one large `recv`."""
+
+    __slots__ = ("_buf", "_pos", "_sock")
+
+    def __init__(self, sock: Any):
+        self._sock = sock
+        self._buf = b""
+        self._pos = 0
+
+    def recv(self, bufsize: int) -> bytes:
+        """Return up to bufsize buffered bytes; refill with one `recv` when empty."""
+        pos = self._pos
+        buf = self._buf
+        if pos >= len(buf):
+            # BlockingIOError and OSError propagate to paho as from a plain socket.
+            buf = self._sock.recv(max(bufsize, _RECV_SIZE))
+            if not buf:
+                return buf
+            self._buf = buf
+            pos = 0
+        end = pos + bufsize
+        self._pos = min(end, len(buf))
+        if pos == 0 and end >= len(buf):
+            return buf
+        return buf[pos:end]
+
+    def pending(self) -> int:
+        """Bytes received but not yet read: paho skips select()'s wait while there are."""
+        return len(self._buf) - self._pos
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class LinkClient(mqtt.Client):
+    """paho's Client with buffered reads and a direct path for plain QoS 0/1 messages."""
+
+    # Set by the owner: receives plain QoS 0/1 messages instead of on_message.
+    fast_message: FastMessage | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # paho's _packet_write is not safe from two threads at once (partial writes).
+        self._write_lock = threading.Lock()
+
+    def loop_write(self) -> MQTTErrorCode:
+        """paho's loop_write, serialised with write_now()."""
+        with self._write_lock:
+            return super().loop_write()
+
+    def write_now(self) -> bool:
+        """Write the queued packets from this thread; False: the network thread must finish.
+
+        Waking paho's thread to send what another thread queued cost a wake-up, a select()
+        and a GIL hand-off per batch, and delayed every state publish and PUBACK by them.
+        """
+        if self._state != _ConnectionState.MQTT_CS_CONNECTED:
+            return False  # connecting, or a DISCONNECT queued: paho's thread handles those
+        with self._write_lock:
+            if self._sock is None:
+                return False
+            # Errors (a lost connection) are left for the network thread to find and handle.
+            rc = self._packet_write()
+        return rc == MQTTErrorCode.MQTT_ERR_SUCCESS and not self._out_packet
+
+    def _create_socket(self) -> Any:
+        sock = super()._create_socket()
+        # SSL sockets buffer already (and have pending()); websockets frame their own.
+        if self._ssl or self._transport == "websockets":
+            return sock
+        return BufferedSocket(sock)
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        """Read every packet already received (bounded), not just one per select()."""
+        if self._sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
+        for _ in range(max(max_packets, _MAX_PACKETS_PER_READ)):
+            sock = self._sock
+            if sock is None:
+                return MQTTErrorCode.MQTT_ERR_NO_CONN
+            rc = self._packet_read()
+            if rc > 0:
+                return self._loop_rc_handle(rc)
+            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
+                break
+            if not isinstance(sock, BufferedSocket) or not sock.pending():
+                # One more read would be a syscall that most likely finds nothing.
+                break
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    def _handle_publish(self) -> MQTTErrorCode:
+        handler = self.fast_message
+        header = self._in_packet["command"]
+        qos = (header & 0x06) >> 1
+        if handler is None or qos == 2 or self._on_message_filtered._root._children:
+            return super()._handle_publish()
+        packet = self._in_packet["packet"]
+        try:
+            (tlen,) = _U16.unpack_from(packet, 0)
+            pos = 2 + tlen
+            if pos > len(packet):
+                raise MalformedPacket("topic runs past the packet")
+            raw_topic = packet[2:pos]
+            mid = 0
+            if qos:
+                (mid,) = _U16.unpack_from(packet, pos)
+                pos += 2
+            if self._protocol == MQTTProtocolVersion.MQTTv5:
+                if packet[pos] != 0:
+                    # Properties (user properties, expiry, an alias...): paho's full path.
+                    return super()._handle_publish()
+                pos += 1
+        except (struct.error, IndexError) as exc:
+            raise MalformedPacket(str(exc)) from exc
+        if not raw_topic and self._protocol != MQTTProtocolVersion.MQTTv5:
+            raise MalformedPacket("topic can't be empty in MQTTv3")
+        try:
+            topic = raw_topic.decode("utf-8")
+        except UnicodeDecodeError:
+            return super()._handle_publish()
+        # The handler must not raise (hub/mqtt.py catches everything); a bug there must
+        # still not take down the network thread, so paho's own guard applies too.
+        try:
+            handler(topic, bytes(packet[pos:]), bool(header & 0x01), bool(header & 0x08), mid, qos)
+        except Exception as err:
+            self._easy_log(mqtt.MQTT_LOG_ERR, "Caught exception in fast_message: %s", err)
+            if not self.suppress_exceptions:
+                raise
+        if qos == 1 and not self._manual_ack:
+            return self._send_puback(mid)
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
