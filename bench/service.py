@@ -83,12 +83,14 @@ def synthetic_clip(path: Path, seconds: int = 20, fps: int = 5) -> str:
     return str(path)
 
 
-def rss_mb(pid: int) -> tuple[float, float]:
-    """Return (VmRSS, VmHWM) of a process in MB."""
+def rss_mb(pid: int) -> dict[str, float]:
+    """Return VmRSS, VmHWM, RssAnon and RssFile of a process in MB, and its thread count."""
     fields = dict(
         line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
     )
-    return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
+    out = {k: int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM", "RssAnon", "RssFile")}
+    out["Threads"] = float(fields["Threads"])
+    return out
 
 
 def one_run(
@@ -119,7 +121,7 @@ def one_run(
         if ready is None:
             raise SystemExit(f"no READY in 30 s; see {folder / 'stderr.log'}")
         time.sleep(idle)
-        rss, hwm = rss_mb(proc.pid)
+        mem = rss_mb(proc.pid)
         t1 = time.perf_counter()
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(30)
@@ -132,7 +134,9 @@ def one_run(
     err.seek(0)
     log = err.read().decode(errors="replace")
     err.close()
-    return {"ready": ready, "rss": rss, "hwm": hwm, "stop": stop, "code": code, "log": log}
+    return {"ready": ready, "rss": mem["VmRSS"], "hwm": mem["VmHWM"], "anon": mem["RssAnon"],
+            "file": mem["RssFile"], "threads": mem["Threads"], "stop": stop, "code": code,
+            "log": log}  # fmt: skip
 
 
 def heavy_imports(importtime_log: str) -> dict[str, list[str]]:
@@ -163,6 +167,7 @@ def main() -> int:
     ap.add_argument("--camera", help="camera source, or 'synthetic' for a generated clip")
     ap.add_argument("--classifier", action="store_true", help="attach the shipped classifier")
     args = ap.parse_args()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="edgehub-bench-") as tmp:
         folder = Path(tmp)
         camera = args.camera
@@ -179,10 +184,15 @@ def main() -> int:
             ]
     ready = [r["ready"] for r in runs]
     rss = [r["rss"] for r in runs]
-    print(f"edgehub service, {label}, {args.runs} runs, python {sys.version.split()[0]}")
+    print(f"edgehub service, {label}, {args.runs} runs, python {sys.version.split()[0]}, "
+          f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"  exec -> READY=1   median {statistics.median(ready):.2f} s, max {max(ready):.2f} s")
     print(f"  idle RSS ({args.idle:.0f} s) median {statistics.median(rss):.1f} MB, "
           f"max {max(rss):.1f} MB (peak VmHWM {max(r['hwm'] for r in runs):.1f} MB)")  # fmt: skip
+    print(f"  idle RSS, each run: {', '.join(f'{r:.1f}' for r in rss)} MB; anonymous "
+          f"{statistics.median(r['anon'] for r in runs):.1f} MB, file-backed "
+          f"{statistics.median(r['file'] for r in runs):.1f} MB, "
+          f"{statistics.median(r['threads'] for r in runs):.0f} threads")  # fmt: skip
     stops = [r["stop"] for r in runs]
     print(f"  SIGTERM -> exit   median {statistics.median(stops):.2f} s, "
           f"exit codes {sorted({r['code'] for r in runs})}")  # fmt: skip

@@ -96,9 +96,10 @@ class ChannelSpec:
 
 
 def _apprise_parses(url: str) -> bool:
-    import apprise
+    # Only the URL's own plugin module is imported, not all of apprise's (issue #8).
+    from hub.notify.apprise_plugins import instantiate
 
-    return apprise.Apprise.instantiate(url) is not None
+    return instantiate(url) is not None
 
 
 def mask_url(url: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from hub.config.owners import ChannelSpec
 from hub.notify import NotifyError
+from hub.notify.apprise_plugins import instantiate
 from hub.notify.policy import NOTIFY_TYPE
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,8 @@ def _capture_answers() -> None:
 
 
 def _apprise() -> Any:
-    # Imported on first use: apprise costs ~17 MB of RSS, which a hub without owners'
-    # channels (most of the no-camera installs) should not pay.
+    # Imported on first use: apprise and requests cost ~8 MB of RSS, which a hub without
+    # owners' channels (most of the no-camera installs) should not pay.
     import apprise
 
     return apprise
@@ -95,9 +96,8 @@ class AppriseChannel:
     """A channel of one owner, sending through its own apprise plugin instance."""
 
     def __init__(self, spec: ChannelSpec, timeout: float = 10.0):
-        apprise = _apprise()
         _capture_answers()
-        plugin = apprise.Apprise.instantiate(spec.url)
+        plugin = instantiate(spec.url)
         if plugin is None:
             raise ChannelError(f"apprise cannot parse the URL {spec.masked}")
         self.plugin = plugin
