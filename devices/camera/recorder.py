@@ -19,7 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from devices.camera.ring import PreRollBuffer
+from devices.camera.ring import PreRollBuffer, decode
 from devices.camera.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class _Writer(threading.Thread):
                 writer, clip = None, None
                 self.rec._aborted("write_failed", None)
         elif op == "frame" and writer is not None and clip is not None:
-            writer.write(b)
+            writer.write(decode(b))  # pre-roll frames arrive JPEG-encoded from the ring
             clip.frames += 1
             clip.end = a
             if clip.frames == 1:
