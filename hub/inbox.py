@@ -88,6 +88,9 @@ class Inbox:
             if self._scheduled or self._paused:
                 return True
             self._scheduled = True
+        if asyncio._get_running_loop() is self.loop:
+            self.loop.call_soon(self._drain)  # no self-pipe write when already on the loop
+            return True
         # A closed loop means we are shutting down.
         with contextlib.suppress(RuntimeError):
             self.loop.call_soon_threadsafe(self._drain)

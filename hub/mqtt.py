@@ -7,6 +7,7 @@ goes from empty to busy (one wakeup per burst, not per message) and counts what 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
@@ -24,6 +25,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from hub.inbox import Inbox, Message
 from hub.mqtt_client import LinkClient
+from hub.mqtt_loop import LoopDriver
 
 if TYPE_CHECKING:
     from hub.config.models import MqttConfig
@@ -126,11 +128,20 @@ class LinkSettings:
 
 
 class MqttLink:
-    """A persistent-session MQTT client that reconnects forever and re-subscribes."""
+    """A persistent-session MQTT client that reconnects forever and re-subscribes.
 
-    def __init__(self, settings: LinkSettings, inbox: Inbox):
+    on_loop=True (the hub): the network I/O runs on the inbox's asyncio loop (see
+    hub/mqtt_loop.py), and start() must be called on that loop. Otherwise paho runs its
+    own thread, and the loop need not be running yet.
+    """
+
+    def __init__(self, settings: LinkSettings, inbox: Inbox, *, on_loop: bool = False):
         self.settings = settings
         self.inbox = inbox
+        self.on_loop = on_loop
+        self._driver: LoopDriver | None = None
+        # On the loop nothing may wait for the inbox to drain: a full inbox stops reading.
+        self._put_wait = 0.0 if on_loop else 0.2
         self.connected = threading.Event()
         self.connects = 0
         self.generation = 0
@@ -195,20 +206,39 @@ class MqttLink:
             client.connect_async(s.host, s.port, s.keepalive, clean_start=False, properties=props)
         else:
             client.connect_async(s.host, s.port, s.keepalive)
-        client.loop_start()
+        if not self.on_loop:
+            client.loop_start()
+            return
+        inbox = self.inbox
+        self._driver = LoopDriver(
+            inbox.loop,
+            client,
+            min_backoff=s.min_backoff,
+            max_backoff=s.max_backoff,
+            room=lambda: inbox.maxsize - len(inbox),
+            connects=lambda: self.connects,
+        )
+        self._driver.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Publish `offline` (retained), disconnect and stop the network thread."""
         self._stopping = True
         client = self._client
+        # The loop itself cannot wait here for what only the loop would do.
+        can_wait = self._driver is None or asyncio._get_running_loop() is not self.inbox.loop
         if self.connected.is_set():
             try:
-                client.publish(
-                    self.settings.status_topic, "offline", qos=1, retain=True
-                ).wait_for_publish(timeout)
+                info = client.publish(self.settings.status_topic, "offline", qos=1, retain=True)
+                if can_wait:
+                    info.wait_for_publish(timeout)
             except (RuntimeError, ValueError) as exc:
                 log.warning("mqtt offline not published error=%s", exc)
         client.disconnect()
+        if self._driver is not None:
+            deadline = time.monotonic() + min(timeout, 2.0)
+            while can_wait and client.socket() is not None and time.monotonic() < deadline:
+                time.sleep(0.01)  # the loop writes the DISCONNECT and closes the socket
+            self._driver.stop()
         client.loop_stop()
         self.connected.clear()
 
@@ -252,6 +282,8 @@ class MqttLink:
 
     def coalesced(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run fn(*args), waking paho's network thread once at the end, not per packet."""
+        if self._driver is not None:
+            return self._coalesced_on_loop(fn, *args)
         # paho writes a byte to its wake-up socketpair for every packet queued from another
         # thread: a syscall and a GIL hand-off to the network thread per publish/ack, which
         # was the largest single cost of a burst. One wake-up per batch sends the same bytes.
@@ -260,6 +292,21 @@ class MqttLink:
             return fn(*args)
         finally:
             self._release_wakeups()
+
+    def _coalesced_on_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
+        # The calling thread writes what it queued once it is done (write_now), instead of
+        # a write pass per packet on the loop; what it cannot write, the loop does.
+        client = self._client
+        with self._wake_lock:
+            client.write_holds += 1
+        try:
+            return fn(*args)
+        finally:
+            with self._wake_lock:
+                client.write_holds -= 1
+                last = not client.write_holds
+            if last and client.want_write() and not client.write_now() and client.io:
+                client.io.want_write()
 
     def _hold_wakeups(self) -> None:
         with self._wake_lock:
@@ -379,6 +426,8 @@ class MqttLink:
         old = self._client
         old.disconnect()
         old.loop_stop()
+        if self._driver is not None:
+            self._driver.stop()
         self.protocol = mqtt.MQTTv311
         self._client = self._make_client()
         if not self._stopping:
@@ -411,7 +460,7 @@ class MqttLink:
                 msg.qos,
                 self.generation,
             )
-            if not self.inbox.put(m):
+            if not self.inbox.put(m, self._put_wait):
                 self.ack([m])  # dropped and counted: redelivery would only be dropped again
         except Exception:
             log.exception("mqtt message dropped topic=%r", getattr(msg, "topic", "?"))
@@ -423,7 +472,7 @@ class MqttLink:
         # paho's MQTTMessage in between.
         try:
             m = Message(topic, payload, retain, dup, time.time(), mid, qos, self.generation)
-            if not self.inbox.put(m):
+            if not self.inbox.put(m, self._put_wait):
                 self.ack([m])
         except Exception:
             log.exception("mqtt message dropped topic=%r", topic)

@@ -11,6 +11,7 @@ asyncio loop did (bench/RESULTS.md, "Spine: ingest"). Here:
 - loop_read() reads every packet already received, not one per select();
 - a QoS 0/1 PUBLISH without properties goes straight to `fast_message`, skipping
   MQTTMessage, Properties and the topic matcher. Anything else takes paho's own path;
+- queued packets are written with one `send` per pass, not one each;
 - write_now() lets the thread that queued packets write them itself (under a lock shared
   with paho's own writes), instead of waking the network thread to do it.
 """
@@ -34,6 +35,8 @@ FastMessage = Callable[[str, bytes, bool, bool, int, int], None]
 _RECV_SIZE = 65536
 _MAX_PACKETS_PER_READ = 1000  # then paho writes, runs its keepalive and selects again
 _U16 = struct.Struct("!H")
+_SEND_SIZE = 65536  # bytes joined into one send
+_PUBLISH, _DISCONNECT = 0x30, 0xE0
 
 
 class BufferedSocket:
@@ -76,6 +79,10 @@ class LinkClient(mqtt.Client):
 
     # Set by the owner: receives plain QoS 0/1 messages instead of on_message.
     fast_message: FastMessage | None = None
+    # Set by hub/mqtt_loop.py's LoopDriver: it watches the socket instead of paho's thread.
+    io: Any = None
+    # Threads inside MqttLink.coalesced(): they write what they queued when they leave.
+    write_holds = 0
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -109,11 +116,11 @@ class LinkClient(mqtt.Client):
             return sock
         return BufferedSocket(sock)
 
-    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        """Read every packet already received (bounded), not just one per select()."""
+    def loop_read(self, max_packets: int = 0) -> MQTTErrorCode:
+        """Read every packet already received (up to max_packets), not one per select()."""
         if self._sock is None:
             return MQTTErrorCode.MQTT_ERR_NO_CONN
-        for _ in range(max(max_packets, _MAX_PACKETS_PER_READ)):
+        for _ in range(max_packets if max_packets > 0 else _MAX_PACKETS_PER_READ):
             sock = self._sock
             if sock is None:
                 return MQTTErrorCode.MQTT_ERR_NO_CONN
@@ -126,6 +133,74 @@ class LinkClient(mqtt.Client):
                 # One more read would be a syscall that most likely finds nothing.
                 break
         return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    def _packet_write(self) -> MQTTErrorCode:
+        # paho sends each packet with its own syscall (and a GIL release): a batch of 500
+        # events meant 500 event publishes and 500 PUBACKs. Whole packets at the front are
+        # joined into one send; partial writes and DISCONNECT take paho's own path.
+        out = self._out_packet
+        batch: list[Any] = []
+        size = 0
+        while out and size < _SEND_SIZE:
+            p = out[0]
+            cmd = p["command"] & 0xF0
+            if p["pos"] or cmd == _DISCONNECT or (cmd == _PUBLISH and self.on_publish):
+                break
+            batch.append(out.popleft())
+            size += p["to_process"]
+        if len(batch) < 2:
+            out.extendleft(reversed(batch))
+            return super()._packet_write()
+        try:
+            sent = self._sock_send(b"".join([p["packet"] for p in batch]))
+        except (AttributeError, ValueError):
+            out.extendleft(reversed(batch))
+            return MQTTErrorCode.MQTT_ERR_SUCCESS
+        except BlockingIOError:
+            out.extendleft(reversed(batch))
+            return MQTTErrorCode.MQTT_ERR_AGAIN
+        except OSError as err:
+            out.extendleft(reversed(batch))
+            self._easy_log(mqtt.MQTT_LOG_ERR, "failed to send on socket: %s", err)
+            return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        for i, p in enumerate(batch):
+            n = p["to_process"]
+            if sent < n:  # a partial write: the rest goes back to the front, in order
+                p["pos"] += sent
+                p["to_process"] -= sent
+                out.extendleft(reversed(batch[i:]))
+                return super()._packet_write()
+            sent -= n
+            p["pos"] += n
+            p["to_process"] = 0
+            if (p["command"] & 0xF0) == _PUBLISH and p["qos"] == 0 and p["info"] is not None:
+                p["info"]._set_as_published()
+        if out:
+            return self._packet_write()
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    # -- paho's socket callbacks, routed to the LoopDriver when there is one ---------------
+    def _call_socket_open(self, sock: Any) -> None:
+        if self.io is not None:
+            self.io.opened(sock)
+        super()._call_socket_open(sock)
+
+    def _call_socket_close(self, sock: Any) -> None:
+        if self.io is not None:
+            self.io.closed(sock)
+        super()._call_socket_close(sock)
+
+    def _call_socket_register_write(self) -> None:
+        if self.io is None:
+            super()._call_socket_register_write()
+        elif self._sock is not None and not self.write_holds:
+            # Not paho's _registered_write flag: set and cleared from different threads it
+            # could strand a packet; the driver coalesces the calls itself.
+            self.io.want_write()
+
+    def _call_socket_unregister_write(self, sock: Any = None) -> None:
+        if self.io is None:
+            super()._call_socket_unregister_write(sock)
 
     def _handle_publish(self) -> MQTTErrorCode:
         handler = self.fast_message

@@ -256,7 +256,8 @@ class Hub:
         for key in await self.loop.run_in_executor(None, self.store.recent_dedup_keys):
             self.ingest.remember(key)
         inbox = Inbox(self.loop, self.ingest.on_messages, maxsize=self._queue_size())
-        self.link = MqttLink(settings, inbox)
+        # The link's network I/O runs on this loop: no paho thread between broker and hub.
+        self.link = MqttLink(settings, inbox, on_loop=True)
         link = self.link
 
         def batch_start() -> None:
