@@ -3,7 +3,8 @@
 Runs `edgehub run -c <config>` as systemd would (NOTIFY_SOCKET, WATCHDOG_USEC) against a private
 Mosquitto, RUNS times, and prints the figures for bench/RESULTS.md ("Service").
 
-    .venv/bin/python bench/service.py [--runs 5] [--idle 5] [--camera SOURCE]
+    .venv/bin/python bench/service.py [--runs 5] [--idle 5] [--camera SOURCE|synthetic]
+        [--classifier] [--no-owners]
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ asyncio.run(Hub(config, backends=backends).run(install_signals=True))
 HEAVY = ("cv2", "onnxruntime", "numpy")
 
 
-def write_config(folder: Path, port: int, camera: str | None, classifier: bool) -> Path:
+def write_config(
+    folder: Path, port: int, camera: str | None, classifier: bool, owners: bool = True
+) -> Path:
     """Write the example home's hub.yaml on the given broker; cameras replaced by `camera`."""
     import yaml
 
@@ -59,6 +62,8 @@ def write_config(folder: Path, port: int, camera: str | None, classifier: bool) 
         if classifier:
             devices["porch_cam"]["classifier"] = {"threads": 1}
     conf["devices"] = devices
+    if not owners:
+        conf.pop("owners", None)
     # Relative paths (rules, secrets) resolve against the config file: point them at the example.
     for key in ("rules", "secrets"):
         if isinstance(conf.get(key), str):
@@ -166,6 +171,7 @@ def main() -> int:
     ap.add_argument("--idle", type=float, default=5.0, help="seconds idle before reading RSS")
     ap.add_argument("--camera", help="camera source, or 'synthetic' for a generated clip")
     ap.add_argument("--classifier", action="store_true", help="attach the shipped classifier")
+    ap.add_argument("--no-owners", action="store_true", help="drop the owners and their channels")
     args = ap.parse_args()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="edgehub-bench-") as tmp:
@@ -174,8 +180,9 @@ def main() -> int:
         if camera == "synthetic":
             camera = synthetic_clip(folder / "porch.avi")
         with MosquittoBroker(folder / "broker") as broker:
-            config = write_config(folder, broker.port, camera, args.classifier)
+            config = write_config(folder, broker.port, camera, args.classifier, not args.no_owners)
             label = f"one camera ({args.camera})" if args.camera else "no camera"
+            label += ", no owners" if args.no_owners else ", owners alice and bob"
             if args.camera and args.classifier:
                 label += " + classifier"
             probe = one_run(config, folder, 0.5, True, args.classifier)
