@@ -13,7 +13,8 @@ thread and the publishing thread fought over the sensor's own GIL, and the times
 measured the client as much as the hub. The hub's side is split out too: the moment its
 light command is handed to its MQTT link (CLOCK_MONOTONIC, the same clock in both
 processes), so "in" is sensor -> broker -> hub -> rule -> command queued and "out" is
-command queued -> paho -> broker -> sensor.
+command queued -> written -> broker -> sensor. "in" is split again where the link stamps a
+message it has read (Message.received) and where the loop takes it from the inbox.
 """
 
 from __future__ import annotations
@@ -199,8 +200,8 @@ def main() -> None:
             real_publish(topic, payload, qos=qos, retain=retain)
 
         link.publish = publish  # type: ignore[method-assign]
-        # Where "in" goes: paho's thread stamps each message (Message.received, time.time());
-        # the loop stamps the batch as it takes it from the inbox.
+        # Where "in" goes: the link stamps each message it reads (Message.received,
+        # time.time()); the loop stamps the batch as it takes it from the inbox.
         hops: list[tuple[float, float]] = []  # (paho received, loop drained), perf_counter
         inbox = getattr(link, "inbox", None)
         if inbox is not None:
@@ -238,8 +239,8 @@ def main() -> None:
         received = [r for r, _ in hops]
         drained = [d for _, d in hops]
         parts = [
-            ("sensor publish -> paho thread has it", sent, received),
-            ("paho thread -> loop takes the batch", received, drained),
+            ("sensor publish -> link has read it", sent, received),
+            ("link read -> loop takes the batch", received, drained),
             ("loop -> light command queued", drained, queued),
         ]
         for name, a, b in parts:
