@@ -264,11 +264,8 @@ class MqttLink:
         # publish() builds an MQTTMessageInfo with its own threading.Condition for every
         # message, a third of the hub's per-event time for the QoS 0 event stream; nobody
         # waits on a QoS 0 message, so one shared stand-in does. Our topics are not filters.
-        client = self._client
         data = payload.encode() if isinstance(payload, str) else payload
-        client._send_publish(
-            client._mid_generate(), topic.encode(), data, 0, retain, False, _QOS0_INFO
-        )
+        self._client.publish_qos0(topic, data, retain, _QOS0_INFO)
 
     def ack(self, messages: list[Message]) -> None:
         """Acknowledge handled QoS 1/2 messages (any thread), skipping older connections'."""

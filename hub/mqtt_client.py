@@ -66,6 +66,27 @@ class BufferedSocket:
             return buf
         return buf[pos:end]
 
+    def take_packet(self) -> tuple[int, bytes] | None:
+        """Return (first byte, body) of a whole packet already buffered, else None."""
+        buf, pos = self._buf, self._pos
+        end = len(buf)
+        i = pos + 1
+        length = 0
+        shift = 0
+        while True:  # MQTT's variable-length "remaining length", at most 4 bytes
+            if i >= end or shift > 21:
+                return None  # incomplete (or malformed: paho's own read reports it)
+            byte = buf[i]
+            length |= (byte & 0x7F) << shift
+            i += 1
+            if not byte & 0x80:
+                break
+            shift += 7
+        if i + length > end:
+            return None
+        self._pos = i + length
+        return buf[pos], buf[i : i + length]
+
     def pending(self) -> int:
         """Bytes received but not yet read: paho skips select()'s wait while there are."""
         return len(self._buf) - self._pos
@@ -88,6 +109,32 @@ class LinkClient(mqtt.Client):
         super().__init__(*args, **kwargs)
         # paho's _packet_write is not safe from two threads at once (partial writes).
         self._write_lock = threading.Lock()
+        self._qos0_heads: dict[tuple[str, bool], tuple[int, bytes]] = {}
+
+    def publish_qos0(self, topic: str, payload: bytes, retain: bool, info: Any) -> MQTTErrorCode:
+        """Queue a QoS 0 PUBLISH built here: paho's _send_publish re-encodes the topic and
+        packs the header field by field for every event of the events stream."""
+        if self._sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN  # as paho: QoS 0 is not kept for later
+        key = (topic, retain)
+        head = self._qos0_heads.get(key)
+        if head is None:
+            raw = topic.encode()
+            props = b"\x00" if self._protocol == MQTTProtocolVersion.MQTTv5 else b""
+            head = self._qos0_heads[key] = (0x30 | retain, _U16.pack(len(raw)) + raw + props)
+            if len(self._qos0_heads) > 1000:  # many distinct topics: do not grow forever
+                self._qos0_heads.clear()
+        command, var = head
+        n = len(var) + len(payload)
+        packet = bytearray((command,))
+        while True:  # MQTT's variable-length "remaining length"
+            byte, n = n & 0x7F, n >> 7
+            packet.append(byte | 0x80 if n else byte)
+            if not n:
+                break
+        packet += var
+        packet += payload
+        return self._packet_queue(_PUBLISH, packet, 0, 0, info)
 
     def loop_write(self) -> MQTTErrorCode:
         """paho's loop_write, serialised with write_now()."""
@@ -201,6 +248,46 @@ class LinkClient(mqtt.Client):
     def _call_socket_unregister_write(self, sock: Any = None) -> None:
         if self.io is None:
             super()._call_socket_unregister_write(sock)
+
+    def _packet_read(self) -> MQTTErrorCode:
+        # paho reads a packet a byte or two at a time and updates a dict per byte; a whole
+        # packet already in our buffer is cut out in one go. Anything else (a packet still
+        # arriving, a partly read one, TLS): paho's own read.
+        sock = self._sock
+        if type(sock) is not BufferedSocket or self._in_packet["command"]:
+            return super()._packet_read()
+        whole = sock.take_packet()
+        if whole is None:
+            return super()._packet_read()
+        command, body = whole
+        self._in_packet = {
+            "command": command,
+            "have_remaining": 1,
+            "remaining_count": [],
+            "remaining_mult": 1,
+            "remaining_length": len(body),
+            "packet": body,
+            "to_process": 0,
+            "pos": 0,
+        }
+        try:
+            rc = self._packet_handle()
+        except MalformedPacket as exc:
+            self._easy_log(mqtt.MQTT_LOG_DEBUG, "Received malformed packet: %s", exc)
+            rc = MQTTErrorCode.MQTT_ERR_PROTOCOL
+        self._in_packet = {  # as paho leaves it after a packet
+            "command": 0,
+            "have_remaining": 0,
+            "remaining_count": [],
+            "remaining_mult": 1,
+            "remaining_length": 0,
+            "packet": bytearray(b""),
+            "to_process": 0,
+            "pos": 0,
+        }
+        with self._msgtime_mutex:
+            self._last_bytes_received = mqtt.time_func()
+        return rc
 
     def _handle_publish(self) -> MQTTErrorCode:
         handler = self.fast_message

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 event_log = logging.getLogger("hub.events")
 
 _STATE_KINDS = ("state", "state.baseline")
+# json.dumps(..., default=str) builds a new encoder per call; this one is the same encoder.
+_JSON = json.JSONEncoder(default=str)
 
 
 class HubError(RuntimeError):
@@ -201,7 +203,7 @@ class Hub:
                     self._flush_state()
         # QoS 0: the stream is in order over one TCP connection, and a PUBACK per event
         # would cost the hub more CPU than the journal does.
-        self._try_publish(self.topic("events"), json.dumps(event.to_dict(), default=str), False, 0)
+        self._try_publish(self.topic("events"), _JSON.encode(event.to_dict()), False, 0)
         if self._log_events:
             event_log.info(
                 "event kind=%s source=%s data=%s cause=%s",

@@ -32,6 +32,8 @@ _BATCH = 2000
 # backstop at ~40 MB of WAL in case that thread falls behind.
 _CHECKPOINT_EVERY = 0.5  # seconds, while there is something new
 _BACKSTOP_PAGES = 10000
+# json.dumps(..., default=str) builds a new encoder per call; this one is the same encoder.
+_JSON = json.JSONEncoder(default=str)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY, ts REAL NOT NULL, source TEXT NOT NULL, kind TEXT NOT NULL,
@@ -281,10 +283,7 @@ class Store:
 
     def _commit(self, events: list[tuple[Event, int | None]], states: list[_State]) -> None:
         assert self._conn is not None
-        rows = [
-            (e.id, e.ts, e.source, e.kind, json.dumps(e.data, default=str), e.cause, d)
-            for e, d in events
-        ]
+        rows = [(e.id, e.ts, e.source, e.kind, _JSON.encode(e.data), e.cause, d) for e, d in events]
         latest = {s.device: s for s in states}
         srows = [
             (s.device, json.dumps(s.data, default=str), s.ts, s.event_id) for s in latest.values()
