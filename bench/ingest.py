@@ -4,7 +4,8 @@
 
 A private mosquitto, the hub in this process with only its spine (no components), and a
 separate sensor process that publishes Zigbee2MQTT payloads stamped with their send time
-and subscribes to the device's state topic. Latency to "journaled" is taken in the journal
+(QoS 1, pre-framed packets over a raw TCP socket: RawPublisher) and subscribes to the
+device's state topic (paho). Latency to "journaled" is taken in the journal
 writer's commit callback; latency to "state seen" in the sensor process. Then a burst is
 published as fast as the sensor can, for the sustained events/s with the journal on.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -162,6 +164,15 @@ def pct(values: list[float], p: float) -> float:
     return 1000 * s[min(len(s) - 1, int(p / 100 * len(s)))]
 
 
+def tail(values: list[float], over_ms: float = 5.0) -> str:
+    """Describe the events slower than over_ms: how many, in how many stalls, the worst."""
+    slow = [i for i, v in enumerate(values) if v * 1000 > over_ms]
+    if not slow:
+        return f"none over {over_ms:g} ms"
+    stalls = 1 + sum(1 for a, b in itertools.pairwise(slow) if b - a > 20)
+    return f"{len(slow)} over {over_ms:g} ms in {stalls} stalls, max {1000 * max(values):.1f} ms"
+
+
 def thread_cpu() -> dict[str, float]:
     """Return CPU seconds (user+system) per thread name of this process, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -214,6 +225,8 @@ def run_phase(port: int, hub, n: int, rate: float) -> dict:
         "state_seen": len(child["state_latency"]),
         "j_p50": pct(journaled, 50),
         "j_p99": pct(journaled, 99),
+        "j_tail": tail(journaled),
+        "s_tail": tail(child["state_latency"]),
         "s_p50": pct(child["state_latency"], 50),
         "s_p99": pct(child["state_latency"], 99),
         "events_per_s": len(journaled) / wall if wall > 0 else float("nan"),
@@ -269,6 +282,8 @@ def main() -> int:
             f"| {r['events_per_s']:,.0f} | {r['hub_cpu_s']:.1f} | {r['dropped']} |"
         )
     print(f"sensor publish rate in the burst: {burst['publish_per_s']:,.0f}/s")
+    print(f"paced tail: journaled {paced['j_tail']}; state seen {paced['s_tail']}")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     for name, r in (("paced", paced), ("burst", burst)):
         per = 1e6 * r["hub_cpu_s"] / max(1, r["journaled"])
         print(f"{name}: hub CPU per event {per:.0f} us; CPU s per thread {r['threads']}")
