@@ -76,7 +76,7 @@ def instantiate(url: str) -> Any | None:
     schema = schema_of(url)
     cls = plugin_class(schema) if schema else None
     if cls is None:
-        if schema not in _fallback_logged:
+        if str(schema) not in _fallback_logged:
             _fallback_logged.add(str(schema))
             # The schema only: the rest of the URL may carry a token.
             log.info("notify.apprise_full_load schema=%s: loading every apprise plugin", schema)
