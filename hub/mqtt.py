@@ -234,13 +234,20 @@ class MqttLink:
             except (RuntimeError, ValueError) as exc:
                 log.warning("mqtt offline not published error=%s", exc)
         client.disconnect()
-        if self._driver is not None:
-            deadline = time.monotonic() + min(timeout, 2.0)
-            while can_wait and client.socket() is not None and time.monotonic() < deadline:
-                time.sleep(0.01)  # the loop writes the DISCONNECT and closes the socket
-            self._driver.stop()
+        self._stop_driver(client, min(timeout, 2.0) if can_wait else 0.0)
         client.loop_stop()
         self.connected.clear()
+
+    def _stop_driver(self, client: LinkClient, wait: float) -> None:
+        # After disconnect(): the loop writes the DISCONNECT and closes the socket; whatever
+        # is still open after `wait` is closed by the driver (no will: DISCONNECT was sent).
+        driver = self._driver
+        if driver is None or client.io is not driver:
+            return
+        deadline = time.monotonic() + wait
+        while client.socket() is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        driver.stop()
 
     def wait_connected(self, timeout: float | None = None) -> bool:
         """Block until connected (or timeout); return whether it is."""
@@ -423,8 +430,7 @@ class MqttLink:
         old = self._client
         old.disconnect()
         old.loop_stop()
-        if self._driver is not None:
-            self._driver.stop()
+        self._stop_driver(old, 2.0)
         self.protocol = mqtt.MQTTv311
         self._client = self._make_client()
         if not self._stopping:

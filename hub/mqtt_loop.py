@@ -74,6 +74,8 @@ class LoopDriver:
 
     def _stop(self) -> None:
         self._unwatch()
+        if self.client.socket() is not None:
+            self.client._sock_close()  # not left open for the broker to time out
         if self._wake is not None:
             self._wake.set()
         if self._task is not None:

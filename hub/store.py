@@ -264,6 +264,7 @@ class Store:
         """Checkpoint the WAL into the database off the writer's commits (see _BACKSTOP_PAGES)."""
         try:
             conn = connect(self.path)
+            conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
         except sqlite3.Error as exc:
             log.warning("journal checkpointer not started error=%s", exc)
             return
