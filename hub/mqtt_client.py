@@ -10,7 +10,8 @@ asyncio loop did (bench/RESULTS.md, "Spine: ingest"). Here:
   sockets) before it blocks in select(), so buffered packets are never stranded;
 - loop_read() reads every packet already received, not one per select();
 - a QoS 0/1 PUBLISH without properties goes straight to `fast_message`, skipping
-  MQTTMessage, Properties and the topic matcher. Anything else takes paho's own path;
+  MQTTMessage, Properties and the topic matcher, and a plain PUBACK skips building a
+  ReasonCode and Properties. Anything else takes paho's own path;
 - queued packets are written with one `send` per pass, not one each;
 - write_now() lets the thread that queued packets write them itself (under a lock shared
   with paho's own writes), instead of waking the network thread to do it.
@@ -26,6 +27,9 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode, MQTTProtocolVersion, _ConnectionState
 from paho.mqtt.exception import MalformedPacket
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 __all__ = ["BufferedSocket", "FastMessage", "LinkClient"]
 
@@ -37,6 +41,9 @@ _MAX_PACKETS_PER_READ = 1000  # then paho writes, runs its keepalive and selects
 _U16 = struct.Struct("!H")
 _SEND_SIZE = 65536  # bytes joined into one send
 _PUBLISH, _DISCONNECT = 0x30, 0xE0
+# What paho decodes a 2-byte PUBACK to (success, no properties), shared: nobody mutates it.
+_PUBACK_OK = ReasonCode(PacketTypes.PUBACK)
+_PUBACK_PROPS = Properties(PacketTypes.PUBACK)
 
 
 class BufferedSocket:
@@ -65,6 +72,18 @@ class BufferedSocket:
         if pos == 0 and end >= len(buf):
             return buf
         return buf[pos:end]
+
+    def fill(self) -> bool:
+        """Append one `recv` to what is buffered; False at end of stream.
+
+        BlockingIOError and OSError propagate as from the socket itself."""
+        data = self._sock.recv(_RECV_SIZE)
+        if not data:
+            return False
+        rest = self._buf[self._pos :] if self._pos < len(self._buf) else b""
+        self._buf = rest + data if rest else data
+        self._pos = 0
+        return True
 
     def take_packet(self) -> tuple[int, bytes] | None:
         """Return (first byte, body) of a whole packet already buffered, else None."""
@@ -258,7 +277,18 @@ class LinkClient(mqtt.Client):
             return super()._packet_read()
         whole = sock.take_packet()
         if whole is None:
-            return super()._packet_read()
+            # Usually an empty buffer: one paced message is one `recv`, cut out whole too.
+            try:
+                if not sock.fill():
+                    return MQTTErrorCode.MQTT_ERR_CONN_LOST
+            except BlockingIOError:
+                return MQTTErrorCode.MQTT_ERR_AGAIN
+            except OSError as err:
+                self._easy_log(mqtt.MQTT_LOG_ERR, "failed to receive on socket: %s", err)
+                return MQTTErrorCode.MQTT_ERR_CONN_LOST
+            whole = sock.take_packet()
+            if whole is None:  # a packet still arriving: paho's read keeps its progress
+                return super()._packet_read()
         command, body = whole
         self._in_packet = {
             "command": command,
@@ -288,6 +318,18 @@ class LinkClient(mqtt.Client):
         with self._msgtime_mutex:
             self._last_bytes_received = mqtt.time_func()
         return rc
+
+    def _handle_pubackcomp(self, cmd: Any) -> MQTTErrorCode:
+        # A plain PUBACK (2 bytes: success, no properties) for each retained state publish:
+        # paho decodes it into a fresh ReasonCode and Properties each time.
+        packet = self._in_packet["packet"]
+        if cmd != "PUBACK" or len(packet) != 2:
+            return super()._handle_pubackcomp(cmd)
+        (mid,) = _U16.unpack(packet)
+        with self._out_message_mutex:
+            if mid in self._out_messages:
+                return self._do_on_publish(mid, _PUBACK_OK, _PUBACK_PROPS)
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def _handle_publish(self) -> MQTTErrorCode:
         handler = self.fast_message
