@@ -23,10 +23,13 @@ class ConfirmConfig:
     # Defaults chosen on held-out clips of seed 9001 (models/evaluate.py --seed 9001).
     k: int = 2
     n: int = 5
-    min_score: float = 0.75
+    min_score: float = 0.8
     min_travel: float = 0.5  # centroid travel needed before an alert
     min_straightness: float = 0.4  # displacement / path walked: swaying goes back and forth
     max_step: float = 1.2  # farther than this between frames: not the same object
+    # Added to the distance when a region's label differs from the track's last one, so a
+    # person walking away from the ghost they leave in the background keeps their track.
+    relabel_cost: float = 0.5
     track_timeout_s: float = 2.0  # a track unseen this long ends
     cooldown_s: float = 30.0  # per camera and label; 0 turns it off
     labels: tuple[str, ...] = ("person", "animal", "vehicle")
@@ -50,6 +53,7 @@ class Track:
     last_seen: float
     origin: tuple[float, float]
     votes: deque = field(default_factory=deque)  # (label or None, score) per frame seen
+    label: str = ""  # best label of the latest region, nuisance included
     travel: float = 0.0  # displacement from the origin, in object sizes
     path: float = 0.0  # total centroid path, in object sizes
     alerted: bool = False
@@ -81,16 +85,17 @@ class Confirmer:
         self._last_alert: dict[str, float] = {}
 
     def _match(self, dets: list[tuple[str, float, Box]]) -> list[tuple[Track | None, int]]:
-        """Greedy nearest-centroid association within max_step object sizes."""
+        """Greedy nearest-centroid association within max_step object sizes, same label first."""
         pairs = []
         for ti, tr in enumerate(self.tracks):
             tx, ty = _centre(tr.box)
-            for di, (_, _, box) in enumerate(dets):
+            for di, (label, _, box) in enumerate(dets):
                 dx, dy = _centre(box)
                 size = max(tr.size, box[2], box[3])
                 dist = math.hypot(dx - tx, dy - ty) / size
                 if dist <= self.config.max_step:
-                    pairs.append((dist, ti, di))
+                    cost = dist + (self.config.relabel_cost if label != tr.label else 0.0)
+                    pairs.append((cost, ti, di))
         used_t: set[int] = set()
         used_d: set[int] = set()
         out: list[tuple[Track | None, int]] = []
@@ -114,7 +119,7 @@ class Confirmer:
                 self._next_id += 1
                 self.tracks.append(track)
             px, py = _centre(track.box)
-            track.box, track.last_seen = box, ts
+            track.box, track.last_seen, track.label = box, ts, label
             (cx, cy), size = _centre(box), track.size
             # Centroid only: a clutter region that grows and shrinks is not going anywhere.
             track.path += math.hypot(cx - px, cy - py) / size

@@ -105,6 +105,7 @@ class ReferenceMotion:
         min_area: float = 0.0015,
         alpha: float = 0.08,
         calm_alpha: float = 0.05,
+        erode: bool = True,
     ) -> None:
         self.threshold, self.min_area, self.alpha, self.calm_alpha = (
             threshold,
@@ -112,6 +113,7 @@ class ReferenceMotion:
             alpha,
             calm_alpha,
         )
+        self.erode = erode
         self.background: np.ndarray | None = None  # blurred, for detection
         self.sharp: np.ndarray | None = None  # for classifier crops
 
@@ -128,6 +130,10 @@ class ReferenceMotion:
             # A whole-frame jump (exposure, IR switch): recalibrate instead of firing.
             self.background, self.sharp = grey, raw
             return []
+        if self.erode:
+            # As the hub's camera does: specks of rain, snow and sensor grain vanish, bodies
+            # survive; without it the specks dilate into one region the size of the frame.
+            mask = cv2.erode(mask, np.ones((3, 3), np.uint8))
         mask = cv2.dilate(mask, np.ones((5, 5), np.uint8), iterations=2)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         min_px = self.min_area * grey.size

@@ -10,6 +10,7 @@ import pytest
 from models.classifier import SHIPPED, MotionClassifier
 from models.dataset import CLASSES, build
 from models.errors import ModelError
+from models.regions import INPUT_SIZE
 
 # The model card's held-out crop recall (person 88%, animal 83%, vehicle 92%, nuisance 87%)
 # minus about two standard errors for the 40-300 crops per class rendered here (seed 777 is
@@ -77,4 +78,4 @@ def test_model_of_the_wrong_shape_names_file_and_expected_shape(tmp_path: Path) 
         MotionClassifier(path)
     msg = str(err.value)
     assert "small_input.onnx" in msg and "[batch, 3, 32, 32]" in msg
-    assert "expected [batch, 3, 48, 48]" in msg
+    assert f"expected [batch, 3, {INPUT_SIZE}, {INPUT_SIZE}]" in msg

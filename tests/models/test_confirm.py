@@ -68,3 +68,28 @@ def test_something_swinging_back_and_forth_does_not_confirm() -> None:
         found += conf.update([(label, 0.9, (x, 40, 20, 40))], i * 0.2)
     assert found == []
     assert conf.tracks[0].travel >= 0.3  # it did move far enough, but only to and fro
+
+
+def walk_off_from_ghost(conf: Confirmer) -> list:
+    """A person dawdles, then hurries off and out of view, leaving their ghost behind them.
+
+    Where the person stood, the background still shows them: a nuisance region that stays
+    put while the person's own region moves off.
+    """
+    found = []
+    for i in range(4):
+        found += conf.update([("person", 0.9, (200 - 4 * i, 50, 40, 100))], i * 0.2)
+    for i in (4, 5):
+        ghost = ("nuisance", 0.85, (190, 50, 45, 100))
+        person = ("person", 0.9, (188 - 30 * (i - 3), 50, 40, 100))
+        found += conf.update([ghost, person], i * 0.2)
+    return found
+
+
+def test_a_person_walking_away_from_their_ghost_keeps_their_track() -> None:
+    found = walk_off_from_ghost(Confirmer())
+    assert [(d["label"], d["track"]) for d in found] == [("person", 1)]
+
+
+def test_without_the_relabel_cost_the_ghost_takes_the_track() -> None:
+    assert walk_off_from_ghost(Confirmer(ConfirmConfig(relabel_cost=0))) == []

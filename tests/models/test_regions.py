@@ -45,3 +45,37 @@ def test_reference_motion_finds_a_moving_square_not_a_brightness_jump() -> None:
     boxes = m.update(moved)
     assert len(boxes) == 1 and boxes[0][0] <= 40 <= boxes[0][0] + boxes[0][2]
     assert m.update(np.full((90, 160), 200, np.uint8)) == []  # recalibrates
+
+
+def _person_regions(erode: bool) -> tuple[int, int]:
+    """(frames with the person, frames where a region of its own covers the person)."""
+    from dataclasses import replace
+
+    from models.dataset import label_region
+    from simulator.scenes import random_scene
+    from simulator.scenes.nuisances import random_nuisance
+
+    rng = np.random.default_rng(4)
+    scene = random_scene(rng, 320, 180, 5.0, 6.0, main="person")
+    scene = replace(scene, nuisances=[random_nuisance("sensor_noise", rng, 6.0)])
+    motion = ReferenceMotion(erode=erode)
+    seen = found = 0
+    for i in range(scene.n_frames):
+        fr = scene.render(i)
+        boxes = motion.update(fr.image)
+        if not any(t.label == "person" and t.box[3] >= 20 for t in fr.truth):
+            continue
+        seen += 1
+        found += any(
+            label_region(b, fr.truth) == (0, "person") and b[2] * b[3] < 0.25 * 320 * 180
+            for b in boxes
+        )
+    return seen, found
+
+
+def test_a_person_in_sensor_noise_gets_a_region_of_their_own() -> None:
+    # Grain specks are eroded away as the hub's camera does; without that they dilate
+    # into one region the size of the frame and the person is lost in it.
+    seen, found = _person_regions(erode=True)
+    assert seen >= 20 and found >= 0.9 * seen
+    assert _person_regions(erode=False)[1] < 0.2 * seen

@@ -20,5 +20,5 @@ def test_a_few_training_steps_export_a_working_model(tmp_path: Path) -> None:
     assert summary["steps"] == 2 and summary["crops"] > 0
     clf = MotionClassifier(out)
     assert clf.labels == ("person", "animal", "vehicle", "nuisance")
-    probs = clf.scores(np.random.default_rng(0).random((3, 3, 48, 48), np.float32))
+    probs = clf.scores(np.random.default_rng(0).random((3, 3, clf.size, clf.size), np.float32))
     assert probs.shape == (3, 4) and np.allclose(probs.sum(1), 1, atol=1e-4)
