@@ -1,8 +1,10 @@
-"""The hub's MQTT link: paho-mqtt 2.x in its own thread, a bounded inbox into asyncio.
+"""The hub's MQTT link: paho-mqtt 2.x (hub/mqtt_client.py), a bounded inbox into asyncio.
 
-paho's network thread must never stop, so every callback catches everything. Messages
-cross into the asyncio loop through Inbox (hub/inbox.py), which wakes the loop only when it
-goes from empty to busy (one wakeup per burst, not per message) and counts what it drops.
+In the hub the link's network I/O runs on the asyncio loop (hub/mqtt_loop.py); elsewhere
+(tests, tools) paho runs its own thread. Either way the reading must never stop, so every
+callback catches everything, and messages go through Inbox (hub/inbox.py), which wakes the
+loop only when it goes from empty to busy (one wakeup per burst, not per message) and
+counts what it drops.
 """
 
 from __future__ import annotations
