@@ -75,10 +75,7 @@ def clip_crops(
     scale: int = 1,
 ) -> tuple[list[np.ndarray], list[int], list[str]]:
     """Labelled (frame, background) crops from one clip (rendered at scale x the detect size)."""
-    # Training regions come from the detector without its erosion step: clutter-heavy,
-    # merged regions make hard negatives. The shipped model was trained on these; models
-    # trained on eroded regions gave more false alarms on the tuning clips (MODEL_CARD.md).
-    motion = ReferenceMotion(erode=False)
+    motion = ReferenceMotion()
     found: dict[int, list[tuple[np.ndarray, str]]] = {}
     detect = (scene.size[0] // scale, scene.size[1] // scale)
     w = detect[0]

@@ -225,8 +225,7 @@ def report(
         lines += _clip_section(results, seed, hog, title)
     lines.append(
         f"\n(OpenCV {cv2.__version__}; HOG: default people detector on the 640x360 frames, every"
-        " second frame, a clip alerts after 2 hits; motion alone: 3 motion frames in a row;"
-        " motion regions: `ReferenceMotion`, which erodes specks as the hub's camera does.)"
+        " second frame, a clip alerts after 2 hits; motion alone: 3 motion frames in a row.)"
     )
     lines.append(
         f"\nLatency on this machine (onnxruntime CPU, 1 thread, median): "

@@ -41,9 +41,11 @@ class CachedClip:
     crops: dict[int, np.ndarray]  # size -> uint8 (regions, 2, S, S), all frames in order
 
 
-def cache_clip(truth: str, scene, sizes: tuple[int, ...], max_regions: int = 8) -> CachedClip:
+def cache_clip(
+    truth: str, scene, sizes: tuple[int, ...], max_regions: int = 8, erode: bool = False
+) -> CachedClip:
     """Run one clip through the reference motion detector as models.evaluate.run_clip does."""
-    motion = ReferenceMotion()
+    motion = ReferenceMotion(erode=erode)
     frames: list = []
     parts: dict[int, list[np.ndarray]] = {s: [] for s in sizes}
     gap = max(DETECT[0] * 0.02, 2.0)  # DetectionPipeline's default clustering gap
@@ -68,18 +70,23 @@ def cache_clip(truth: str, scene, sizes: tuple[int, ...], max_regions: int = 8) 
 
 
 def load_suite(
-    seed: int, sizes: tuple[int, ...] = (48, 64), per_object: int = 30, per_nuisance: int = 15
+    seed: int,
+    sizes: tuple[int, ...] = (48, 64),
+    per_object: int = 30,
+    per_nuisance: int = 15,
+    erode: bool = False,
 ) -> list[CachedClip]:
     """The cached suite of `seed` (rendered and stored under build/ on first use)."""
     size = "" if (per_object, per_nuisance) == (30, 15) else f"_{per_object}x{per_nuisance}"
-    path = CACHE_DIR / f"suite_{seed}{size}_{'_'.join(map(str, sizes))}.pkl"
+    tag = "_erode" if erode else ""
+    path = CACHE_DIR / f"suite_{seed}{size}{tag}_{'_'.join(map(str, sizes))}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
     t0 = time.monotonic()
     suite = clip_suite(per_object, per_nuisance, seed)
     out = []
     for i, (truth, scene) in enumerate(suite):
-        out.append(cache_clip(truth, scene, sizes))
+        out.append(cache_clip(truth, scene, sizes, erode=erode))
         if (i + 1) % 25 == 0:
             print(f"  cached {i + 1}/{len(suite)} ({time.monotonic() - t0:.0f}s)", file=sys.stderr)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,8 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", type=Path, required=True)
     p.add_argument("--seed", type=int, default=TUNE_SEED)
     p.add_argument("--sweep", action="store_true")
+    p.add_argument("--erode", action="store_true", help="ReferenceMotion(erode=True) regions")
     args = p.parse_args(argv)
-    clips = load_suite(args.seed)
+    clips = load_suite(args.seed, erode=args.erode)
     clf = MotionClassifier(args.model, threads=2)
     scored = classify(clf, clips)
     base = ConfirmConfig()
