@@ -46,6 +46,7 @@ class Inbox:
         self.maxsize = maxsize
         self.batch = batch
         self.dropped = 0
+        self.full_waits = 0  # times the link stopped reading because the inbox was full
         self.received = 0
         self._items: deque[Message] = deque()
         self._lock = threading.Lock()
@@ -98,6 +99,21 @@ class Inbox:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def room(self) -> int:
+        """Free places; at 0 the loop-driven link stops reading (counted and logged)."""
+        free = self.maxsize - len(self._items)
+        if free <= 0:
+            self.full_waits += 1
+            now = time.monotonic()
+            if now - self._last_drop_log > 10:
+                self._last_drop_log = now
+                log.warning(
+                    "mqtt inbox full size=%d reading paused full_waits_total=%d",
+                    self.maxsize,
+                    self.full_waits,
+                )
+        return free
 
     def _drain(self) -> None:
         with self._lock:

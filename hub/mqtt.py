@@ -217,7 +217,7 @@ class MqttLink:
             client,
             min_backoff=s.min_backoff,
             max_backoff=s.max_backoff,
-            room=lambda: inbox.maxsize - len(inbox),
+            room=inbox.room,
             connects=lambda: self.connects,
         )
         self._driver.start()

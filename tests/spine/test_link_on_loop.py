@@ -73,6 +73,7 @@ def test_a_full_inbox_holds_back_the_broker_and_loses_nothing(
         wait_until(lambda: len(inbox) == 50, "a full inbox")
         time.sleep(0.3)  # the link has stopped reading: the inbox stays at its bound
         assert len(inbox) == 50 and inbox.dropped == 0
+        assert inbox.full_waits >= 1  # counted (and logged), not silent
         loop.call_soon_threadsafe(inbox.resume)
         wait_until(lambda: len(got) == 400, "every message", timeout=20)
         assert link.disconnects == 0
