@@ -86,10 +86,10 @@ def walk_off_from_ghost(conf: Confirmer) -> list:
     return found
 
 
-def test_with_a_relabel_cost_a_person_walking_off_from_their_ghost_keeps_their_track() -> None:
-    found = walk_off_from_ghost(Confirmer(ConfirmConfig(relabel_cost=0.5)))
+def test_a_person_walking_off_from_their_ghost_keeps_their_track() -> None:
+    found = walk_off_from_ghost(Confirmer())
     assert [(d["label"], d["track"]) for d in found] == [("person", 1)]
 
 
-def test_by_default_the_ghost_takes_the_track() -> None:
-    assert walk_off_from_ghost(Confirmer()) == []
+def test_without_the_relabel_cost_the_ghost_takes_the_track() -> None:
+    assert walk_off_from_ghost(Confirmer(ConfirmConfig(relabel_cost=0))) == []
