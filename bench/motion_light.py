@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from _common import hub_config, z2m
 
@@ -194,10 +195,12 @@ def main() -> None:
         assert link is not None
         real_publish = link.publish
 
-        def publish(topic: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> None:
+        def publish(
+            topic: str, payload: str | bytes, qos: int = 1, retain: bool = False, **kw: Any
+        ) -> None:
             if topic == SET_TOPIC:
                 queued.append(time.perf_counter())
-            real_publish(topic, payload, qos=qos, retain=retain)
+            real_publish(topic, payload, qos=qos, retain=retain, **kw)
 
         link.publish = publish  # type: ignore[method-assign]
         # Where "in" goes: the link stamps each message it reads (Message.received,
@@ -225,6 +228,7 @@ def main() -> None:
             wall = time.perf_counter() - t0
             cpu = time.process_time() - cpu0
             p.join(10)
+            inbound = hub.hub.ingest.stats["messages"]
         finally:
             hub.stop()
             broker.stop()
@@ -256,7 +260,8 @@ def main() -> None:
         + f"  out    p50 {hub_out[0]:.2f} ms, p99 {hub_out[1]:.2f} ms, max {hub_out[2]:.1f} ms"
         "  (queued -> sensor receives it)\n"
         f"  hub process CPU {cpu / wall * 100:.0f}% of a core, "
-        f"{cpu / len(got) * 1000:.2f} ms per reading"
+        f"{cpu / len(got) * 1000:.2f} ms per reading; "
+        f"{inbound / len(sent):.2f} messages in per reading"
     )
 
 

@@ -35,8 +35,9 @@ class HubContext(Protocol):
     def publish(self, topic: str, payload: str | bytes, retain: bool = False, qos: int = 1) -> None:
         """Publish on the hub's broker; safe from any thread."""
 
-    def subscribe(self, topic: str, handler: MessageHandler) -> None:
-        """Receive messages on topic (wildcards allowed) on the asyncio loop."""
+    def subscribe(self, topic: str, handler: MessageHandler, *, no_local: bool = False) -> None:
+        """Receive messages on topic (wildcards allowed) on the asyncio loop; no_local: not
+        the hub's own publishes (MQTT 5)."""
 
     def device_state(self, device: str) -> dict[str, Any]:
         """Return the last known attributes of a device."""

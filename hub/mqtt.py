@@ -150,6 +150,7 @@ class MqttLink:
         self.disconnects = 0
         self.protocol = mqtt.MQTTv311 if settings.protocol == "3.1.1" else mqtt.MQTTv5
         self._subs: dict[str, int] = {}
+        self._no_local: set[str] = set()
         self._suback = threading.Condition()
         self._pending_subs: set[int] = set()
         self._early_acks: set[int] = set()
@@ -256,8 +257,20 @@ class MqttLink:
         return self.connected.wait(timeout)
 
     # -- use (any thread) -------------------------------------------------------------------
-    def publish(self, topic: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> None:
-        """Queue a publish; paho sends it now or after the next reconnect."""
+    def publish(
+        self,
+        topic: str,
+        payload: str | bytes,
+        qos: int = 1,
+        retain: bool = False,
+        *,
+        flush: bool = False,
+    ) -> None:
+        """Queue a publish; paho sends it now or after the next reconnect.
+
+        flush (on the loop): write it, and whatever is queued before it, at once instead of
+        after the inbox batch being handled: a light command should not wait for the
+        journal hand-off and state publishes of the reading that caused it."""
         if qos == 0 and self._fast_qos0:
             try:
                 self._publish_qos0(topic, payload, retain)
@@ -265,9 +278,13 @@ class MqttLink:
             except (AttributeError, TypeError) as exc:  # a paho without these internals
                 log.warning("mqtt fast publish unavailable, using publish() error=%r", exc)
                 self._fast_qos0 = False
-        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        client = self._client
+        info = client.publish(topic, payload, qos=qos, retain=retain)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             log.warning("mqtt publish failed topic=%s rc=%s", topic, info.rc)
+        elif flush and self._driver is not None and self._on_loop():
+            # What write_now cannot finish (a full socket) is left to the driver's writer.
+            client.write_now()
 
     def _publish_qos0(self, topic: str, payload: str | bytes, retain: bool) -> None:
         # publish() builds an MQTTMessageInfo with its own threading.Condition for every
@@ -285,6 +302,9 @@ class MqttLink:
         for m in messages:
             if m.qos and m.gen == gen:
                 client.ack(m.mid, m.qos)
+
+    def _on_loop(self) -> bool:
+        return asyncio._get_running_loop() is self.inbox.loop
 
     def coalesced(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run fn(*args), waking paho's network thread once at the end, not per packet."""
@@ -339,12 +359,19 @@ class MqttLink:
                 with contextlib.suppress(OSError):  # BlockingIOError: a wake-up is pending
                     real.send(b"0")
 
-    def subscribe(self, topic: str, qos: int = 1) -> None:
-        """Subscribe now if connected, and again after every reconnect."""
+    def subscribe(self, topic: str, qos: int = 1, *, no_local: bool = False) -> None:
+        """Subscribe now if connected, and again after every reconnect.
+
+        no_local (MQTT 5): the broker does not send back what this client publishes itself
+        (3.1.1 has no such option: those copies still come)."""
         with self._lock:
-            if self._subs.get(topic) == qos:
+            if self._subs.get(topic) == qos and (topic in self._no_local) == no_local:
                 return
             self._subs[topic] = qos
+            if no_local:
+                self._no_local.add(topic)
+            else:
+                self._no_local.discard(topic)
         if self.connected.is_set():
             self._track(self._client.subscribe(self._sub_args([(topic, qos)])))
 
@@ -373,7 +400,7 @@ class MqttLink:
 
     def _sub_args(self, subs: list[tuple[str, int]]) -> list[tuple[str, Any]]:
         if self.protocol == mqtt.MQTTv5:
-            return [(t, SubscribeOptions(qos=q)) for t, q in subs]
+            return [(t, SubscribeOptions(qos=q, noLocal=t in self._no_local)) for t, q in subs]
         return list(subs)
 
     # -- paho callbacks (paho's thread; must never raise) -----------------------------------

@@ -79,6 +79,7 @@ class Hub:
         self._executors: dict[type, EffectHandler] = {}
         self._remote_executor: EffectHandler | None = None
         self._listeners: list[Any] = []
+        self._no_local: set[str] = set()
         self._pending: deque[tuple[Event, int | None]] = deque()
         self._dirty: dict[str, Event] = {}
         self._holding = False
@@ -113,13 +114,20 @@ class Hub:
         """Publish on the hub's broker; safe from any thread."""
         if self.link is None:
             raise HubError("the hub is not connected yet")
-        self.link.publish(topic, payload, qos=qos, retain=retain)
+        # A plain QoS 1 publish is a command a device waits for (a Zigbee2MQTT light's
+        # /set): it goes out now, not after the rest of the reading's bookkeeping.
+        self.link.publish(topic, payload, qos=qos, retain=retain, flush=qos > 0 and not retain)
 
-    def subscribe(self, topic: str, handler: MessageHandler) -> None:
-        """Call handler(topic, payload, retained) on the loop for messages on topic."""
+    def subscribe(self, topic: str, handler: MessageHandler, *, no_local: bool = False) -> None:
+        """Call handler(topic, payload, retained) on the loop for messages on topic.
+
+        no_local: not for the hub's own publishes on topic (MQTT 5; see MqttLink.subscribe).
+        """
         self.ingest.add_handler(topic, handler)
+        if no_local:
+            self._no_local.add(topic)
         if self.link is not None:
-            self.link.subscribe(topic)
+            self.link.subscribe(topic, no_local=no_local)
 
     def device_state(self, device: str) -> dict[str, Any]:
         """Return a copy of the last known attributes of a device."""
@@ -278,7 +286,7 @@ class Hub:
         self.link.add_connect_hook(lambda: self.loop.call_soon_threadsafe(connected.set))
         self.link.add_connect_hook(self._publish_manifest)
         for topic in self.ingest.handlers:
-            self.link.subscribe(topic)
+            self.link.subscribe(topic, no_local=topic in self._no_local)
         # Subscribed from the first connect, but held until the components listen, so
         # nothing published meanwhile is lost and every listener hears every baseline.
         inbox.pause()

@@ -42,13 +42,17 @@ class SupervisedContext:
         """Let the component say it is broken (from the asyncio loop or any thread)."""
         self._ctx.loop.call_soon_threadsafe(self._member.fail, exc)
 
-    def subscribe(self, topic: str, handler: MessageHandler) -> None:
+    def subscribe(self, topic: str, handler: MessageHandler, *, no_local: bool = False) -> None:
         """Subscribe through the hub once per topic; route to the current run's handlers."""
         first = topic not in self._subs
         current = [(g, h) for g, h in self._subs.get(topic, ()) if g == self.generation]
         self._subs[topic] = [*current, (self.generation, handler)]
         if first:
-            self._ctx.subscribe(topic, lambda t, p, r, _topic=topic: self._deliver(_topic, t, p, r))
+            # Only when asked: a context without the option still serves everything else.
+            options = {"no_local": True} if no_local else {}
+            self._ctx.subscribe(
+                topic, lambda t, p, r, _topic=topic: self._deliver(_topic, t, p, r), **options
+            )
 
     def _deliver(self, key: str, topic: str, payload: bytes, retained: bool) -> None:
         if self._member.state != "running":

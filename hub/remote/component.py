@@ -108,7 +108,10 @@ class RemoteComponent:
         ctx.subscribe("edgehub/+/devices", self._on_manifest)
         ctx.subscribe("edgehub/+/status", self._on_status)
         ctx.subscribe("edgehub/+/alive", self._on_alive)
-        ctx.subscribe("edgehub/+/+/state", self._on_state)
+        # Without no-local every retained state this hub publishes (one or two per reading)
+        # came straight back, to be parsed and dropped: a bridge's echoes after a reconnect,
+        # the only copies _check_echo needs, come from the bridge's client and still arrive.
+        ctx.subscribe("edgehub/+/+/state", self._on_state, no_local=True)
         ctx.subscribe(f"edgehub/{ctx.hub_id}/link", self._on_own_link)
         ctx.subscribe(BRIDGE_TOPIC, self._on_bridge)
         register = getattr(ctx, "on_remote_effect", None)
