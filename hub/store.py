@@ -31,11 +31,12 @@ _BATCH = 2000
 # of its own checkpoints instead (PASSIVE: it never blocks the writer); SQLite's stays as a
 # backstop at ~40 MB of WAL in case that thread falls behind.
 _CHECKPOINT_EVERY = 0.5  # seconds, while there is something new
-# Once woken, the writer waits this long for more before it commits. Paced readings
-# (1,000/s, one per inbox batch) woke it for every reading, and each commit cost 135-173 µs
-# of CPU and a GIL hand-off with the loop; the loop's puts meanwhile wake nobody. Acks
-# still follow the commit (after_commit), so they come this much later, nothing else.
-COMMIT_WINDOW = 0.002
+# Once woken, the writer may wait this long for more before it commits: the loop's puts
+# meanwhile wake nobody, and paced readings share a commit instead of one each. Acks still
+# follow the commit. Off by default: 2 ms took motion -> light's p99 at 1,000/s from 14-52
+# to 7-9 ms and the hub's CPU per reading down by ~0.06 ms, but it is added to every
+# event's journaled latency (bench/ingest.py p50 1.7 ms, goal < 1 ms; bench/RESULTS.md).
+COMMIT_WINDOW = 0.0
 _BACKSTOP_PAGES = 10000
 # json.dumps(..., default=str) builds a new encoder per call; this one is the same encoder.
 _JSON = json.JSONEncoder(default=str)
