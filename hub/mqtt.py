@@ -163,7 +163,6 @@ class MqttLink:
         self._holds = 0
         self._held: Any = None
         self._fast_qos0 = True
-        self._acks_waiting = False
         handler = inbox.handler
         inbox.handler = lambda items: self.coalesced(handler, items)
 
@@ -295,32 +294,8 @@ class MqttLink:
         self._client.publish_qos0(topic, data, retain, _QOS0_INFO)
 
     def ack(self, messages: list[Message]) -> None:
-        """Acknowledge handled QoS 1/2 messages (any thread), skipping older connections'.
-
-        Off the loop (the journal writer, after its commit) the PUBACKs are only queued: the
-        loop's next write carries them (at 1,000/s the next reading's light command), and
-        send_waiting_acks() has the loop send them when no write came. Writing them from
-        the writer thread took the write lock and the GIL from the loop once per commit.
-        """
-        if self._driver is None or self._on_loop():
-            self.coalesced(self._ack, messages)
-            return
-        quiet = self._client.quiet
-        quiet.on = 1
-        try:
-            self._ack(messages)
-        finally:
-            quiet.on = 0
-        self._acks_waiting = True
-
-    def send_waiting_acks(self) -> None:
-        """Have the loop send PUBACKs that ack() queued and no write has carried (any thread)."""
-        if not self._acks_waiting:
-            return
-        self._acks_waiting = False
-        client = self._client
-        if client.want_write() and client.io is not None:
-            client.io.want_write()
+        """Acknowledge handled QoS 1/2 messages (any thread), skipping older connections'."""
+        self.coalesced(self._ack, messages)
 
     def _ack(self, messages: list[Message]) -> None:
         client, gen = self._client, self.generation

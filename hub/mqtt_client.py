@@ -128,8 +128,6 @@ class LinkClient(mqtt.Client):
         super().__init__(*args, **kwargs)
         # paho's _packet_write is not safe from two threads at once (partial writes).
         self._write_lock = threading.Lock()
-        # A thread that sets quiet.on queues packets without asking the loop to write them.
-        self.quiet = threading.local()
         self._qos0_heads: dict[tuple[str, bool], tuple[int, bytes]] = {}
 
     def publish_qos0(self, topic: str, payload: bytes, retain: bool, info: Any) -> MQTTErrorCode:
@@ -261,7 +259,7 @@ class LinkClient(mqtt.Client):
     def _call_socket_register_write(self) -> None:
         if self.io is None:
             super()._call_socket_register_write()
-        elif self._sock is not None and not self.write_holds and not getattr(self.quiet, "on", 0):
+        elif self._sock is not None and not self.write_holds:
             # Not paho's _registered_write flag: set and cleared from different threads it
             # could strand a packet; the driver coalesces the calls itself.
             self.io.want_write()

@@ -280,7 +280,6 @@ class Hub:
             self.store.release()
 
         self.ingest.on_batch_start = batch_start
-        self.store.on_idle = link.send_waiting_acks
 
         self.ingest.on_batch_done = batch_done
         connected = asyncio.Event()

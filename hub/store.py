@@ -37,8 +37,6 @@ _CHECKPOINT_EVERY = 0.5  # seconds, while there is something new
 # to 7-9 ms and the hub's CPU per reading down by ~0.06 ms, but it is added to every
 # event's journaled latency (bench/ingest.py p50 1.7 ms, goal < 1 ms; bench/RESULTS.md).
 COMMIT_WINDOW = 0.0
-# How long the writer waits for more after a commit before it calls on_idle.
-IDLE_AFTER = 0.002
 _BACKSTOP_PAGES = 10000
 # json.dumps(..., default=str) builds a new encoder per call; this one is the same encoder.
 _JSON = json.JSONEncoder(default=str)
@@ -102,9 +100,6 @@ class Store:
         self.max_mb = max_mb
         self.synchronous = synchronous
         self.commit_window = commit_window
-        # Called on the writer thread once nothing more came for IDLE_AFTER after a commit
-        # (the runtime sends the acks no loop write has carried).
-        self.on_idle: Callable[[], None] | None = None
         self.written = 0
         self.write_errors = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -230,17 +225,8 @@ class Store:
     def _writer(self) -> None:
         assert self._conn is not None
         stop = False
-        idle_due = False
         while not stop:
-            if idle_due and self.on_idle is not None:
-                try:
-                    item = self._queue.get(timeout=IDLE_AFTER)
-                except queue.Empty:
-                    self._call_idle()
-                    item = self._queue.get()
-            else:
-                item = self._queue.get()
-            idle_due = True
+            item = self._queue.get()
             if self.commit_window > 0 and item is not None:
                 time.sleep(self.commit_window)
             batch = item if isinstance(item, list) else [item]
@@ -283,13 +269,6 @@ class Store:
                     log.exception("journal commit listener failed")
             if time.monotonic() - self._last_sweep > 600:
                 self._sweep()
-
-    def _call_idle(self) -> None:
-        try:
-            if self.on_idle is not None:
-                self.on_idle()
-        except Exception:
-            log.exception("journal idle callback failed")
 
     def _checkpoint_loop(self) -> None:
         """Checkpoint the WAL into the database off the writer's commits (see _BACKSTOP_PAGES)."""
