@@ -22,6 +22,7 @@ from hub.component import Component, EffectHandler, MessageHandler
 from hub.config import Config
 from hub.embedded_broker import AmqttBroker, EmbeddedBroker, start_embedded_broker
 from hub.ingest import Ingest
+from hub.memory import release_startup_memory
 from hub.mqtt import BrokerLogin, Inbox, LinkSettings, MqttLink
 from hub.store import Store
 from hub.wiring import Backends, build_components
@@ -320,6 +321,7 @@ class Hub:
                 ts=self.now(),
             )
         )
+        release_startup_memory()
         if self._notifier is not None:
             self._notifier.ready(
                 f"{len(self.config.devices)} devices, {len(self.components)} components, "
