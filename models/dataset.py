@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from models.hubmotion import HubMotion
 from models.regions import INPUT_SIZE, ReferenceMotion, cluster_boxes, make_crops, square_crop
 from simulator.scenes import RenderedFrame, Scene, Truth, random_scene
 from simulator.scenes.nuisances import random_nuisance
@@ -63,8 +64,8 @@ def label_region(box: tuple, truth: tuple) -> tuple[int, str] | None:
     return CLASSES.index("nuisance"), (kinds[0] if kinds else "noise")
 
 
-def _scaled(t: Truth, scale: int) -> Truth:
-    return Truth(t.label, t.kind, tuple(v // scale for v in t.box))
+def _scaled(t: Truth, scale: float) -> Truth:
+    return Truth(t.label, t.kind, tuple(int(v // scale) for v in t.box))
 
 
 def clip_crops(
@@ -73,11 +74,19 @@ def clip_crops(
     per_class: int = 10,
     jitter: bool = True,
     scale: int = 1,
+    detector: str = "reference",
 ) -> tuple[list[np.ndarray], list[int], list[str]]:
-    """Labelled (frame, background) crops from one clip (rendered at scale x the detect size)."""
-    motion = ReferenceMotion()
+    """Labelled (frame, background) crops from one clip (rendered at scale x the detect size).
+
+    detector "hub": the regions a hub camera hands its classifier (models.hubmotion), on
+    frames resized to the hub's detect size whatever the clip's own size.
+    """
+    motion: ReferenceMotion | HubMotion = HubMotion() if detector == "hub" else ReferenceMotion()
     found: dict[int, list[tuple[np.ndarray, str]]] = {}
     detect = (scene.size[0] // scale, scene.size[1] // scale)
+    if isinstance(motion, HubMotion):
+        detect = motion.size
+    factor = scene.size[0] / detect[0]
     w = detect[0]
     # Some clips begin on the bare backdrop and cut to the scene, as a simulated camera does
     # when a scenario switches scenes (and as a wind gust or a switched lamp starts at once).
@@ -86,10 +95,10 @@ def clip_crops(
     for i in range(scene.n_frames):
         fr = bare.render(i) if i < cut else scene.render(i)
         image = fr.image
-        if scale > 1:
+        if image.shape[1::-1] != detect:
             # As a camera does: capture big, detect on a downscaled copy.
             image = cv2.resize(image, detect, interpolation=cv2.INTER_AREA)
-            fr = RenderedFrame(image, fr.index, fr.t, tuple(_scaled(t, scale) for t in fr.truth))
+            fr = RenderedFrame(image, fr.index, fr.t, tuple(_scaled(t, factor) for t in fr.truth))
         bg = motion.background_image() if motion.background is not None else None
         boxes = cluster_boxes(motion.update(fr.image), gap=max(w * 0.02, 3))
         if bg is None:
@@ -148,6 +157,7 @@ def build(
     per_class: int = 10,
     progress: bool = True,
     hard_person: int = 0,
+    detector: str = "reference",
 ) -> CropSet:
     """Render n_clips random clips (then hard_person harder person clips) from `seed`."""
     rng = np.random.default_rng([seed, 424242])
@@ -163,13 +173,13 @@ def build(
             scale = 2 if rng.random() < 0.5 else 1
             duration = float(rng.uniform(4, 8))
             scene = random_scene(rng, width * scale, height * scale, fps=5.0, duration=duration)
-            x, y, kd = clip_crops(scene, rng, per_class, scale=scale)
+            x, y, kd = clip_crops(scene, rng, per_class, scale=scale, detector=detector)
         else:
             width, height = SIZES[int(hard_rng.integers(0, len(SIZES)))]
             scale = 2 if hard_rng.random() < 0.5 else 1
             duration = float(hard_rng.uniform(4, 8))
             scene = hard_person_scene(hard_rng, width * scale, height * scale, duration)
-            x, y, kd = clip_crops(scene, hard_rng, per_class, scale=scale)
+            x, y, kd = clip_crops(scene, hard_rng, per_class, scale=scale, detector=detector)
         xs += x
         ys += y
         kinds += kd

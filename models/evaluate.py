@@ -22,6 +22,7 @@ import numpy as np
 from models.classifier import SHIPPED, MotionClassifier
 from models.confirm import ConfirmConfig
 from models.dataset import CLASSES, build
+from models.hubmotion import HUB_DETECT, HubMotion
 from models.pipeline import DetectionPipeline
 from models.regions import ReferenceMotion
 from simulator.scenes import Scene, random_scene
@@ -29,7 +30,10 @@ from simulator.scenes.nuisances import NUISANCE_KINDS
 
 EVAL_SEED = 9100  # never used for training (TRAIN_SEED = 1) nor for tuning
 TUNE_SEED = 9001  # the clips ConfirmConfig's defaults were chosen on (`--seed 9001`)
-DETECT = (320, 180)  # the camera's detect resolution; scenes render at twice that
+DETECT = (320, 180)  # ReferenceMotion's detect resolution; scenes render at twice that
+# Whose motion regions are scored: "reference" (ReferenceMotion at DETECT) or "hub" (the hub
+# camera's own detector and gating at its detect size, models.hubmotion).
+DETECTOR = "reference"
 
 
 @dataclass
@@ -63,19 +67,24 @@ def hog_people_detector() -> cv2.HOGDescriptor | None:
 
 
 def run_clip(
-    scene: Scene, classifier: MotionClassifier, hog: cv2.HOGDescriptor | None
+    scene: Scene,
+    classifier: MotionClassifier,
+    hog: cv2.HOGDescriptor | None,
+    detector: str = DETECTOR,
 ) -> ClipResult:
     """Play one clip through motion + pipeline (+ HOG on full frames)."""
-    motion = ReferenceMotion()
+    motion: ReferenceMotion | HubMotion = HubMotion() if detector == "hub" else ReferenceMotion()
+    size = motion.size if isinstance(motion, HubMotion) else DETECT
     pipe = DetectionPipeline(classifier, ConfirmConfig())
     res = ClipResult("", scene.camera.night)
     run, hog_hits = 0, 0
     for i in range(scene.n_frames):
         full = scene.render(i).image
-        small = cv2.resize(full, DETECT, interpolation=cv2.INTER_AREA)
+        small = cv2.resize(full, size, interpolation=cv2.INTER_AREA)
         bg = motion.background_image() if motion.background is not None else None
         boxes = motion.update(small)
-        run = run + 1 if boxes else 0
+        raw = motion.raw if isinstance(motion, HubMotion) else boxes
+        run = run + 1 if raw else 0
         res.motion |= run >= 3  # motion alone: three motion frames in a row alert
         if bg is not None and boxes:
             for d in pipe(small, bg, boxes, ts=i / scene.fps):
@@ -111,9 +120,11 @@ def clip_suite(
     return clips
 
 
-def crop_scores(classifier: MotionClassifier, n_clips: int, seed: int) -> dict:
+def crop_scores(
+    classifier: MotionClassifier, n_clips: int, seed: int, detector: str = DETECTOR
+) -> dict:
     """Crop-level confusion matrix and per-class recall/precision on held-out crops."""
-    data = build(n_clips, seed, progress=False)
+    data = build(n_clips, seed, progress=False, detector=detector)
     probs = classifier.scores(data.inputs())
     pred = probs.argmax(1)
     k = len(CLASSES)
@@ -159,12 +170,21 @@ def _crop_section(crops: dict) -> list[str]:
     return lines
 
 
-def _clip_section(results: list[ClipResult], seed: int, hog: bool, title: str) -> list[str]:
+def _motion_text(detector: str) -> str:
+    if detector == "hub":
+        w, h = HUB_DETECT
+        return f"the hub camera's motion detector at {w}x{h}"
+    return f"motion at {DETECT[0]}x{DETECT[1]}"
+
+
+def _clip_section(
+    results: list[ClipResult], seed: int, hog: bool, title: str, detector: str = DETECTOR
+) -> list[str]:
     objs = [r for r in results if r.truth in ("person", "animal", "vehicle")]
     nuis = [r for r in results if r.truth not in ("person", "animal", "vehicle")]
     lines = [
         f"\n{title}: {len(objs)} object clips and {len(nuis)} nuisance clips of seed {seed} "
-        f"({sum(r.night for r in results)} at night), 5 fps, motion at {DETECT[0]}x{DETECT[1]}, "
+        f"({sum(r.night for r in results)} at night), 5 fps, {_motion_text(detector)}, "
         "k-of-n confirmation with the default ConfirmConfig.\n"
     ]
     lines.append("| class | clips | recall | precision |\n| --- | --- | --- | --- |")
@@ -218,11 +238,12 @@ def report(
     model: Path,
     summary: dict | None,
     hog: bool = True,
+    detector: str = DETECTOR,
 ) -> str:
     """The model card's measured sections, as Markdown; suites are (title, seed, results)."""
     lines = _crop_section(crops)
     for title, seed, results in suites:
-        lines += _clip_section(results, seed, hog, title)
+        lines += _clip_section(results, seed, hog, title, detector)
     lines.append(
         f"\n(OpenCV {cv2.__version__}; HOG: default people detector on the 640x360 frames, every"
         " second frame, a clip alerts after 2 hits; motion alone: 3 motion frames in a row.)"
@@ -246,13 +267,14 @@ def run_suite(
     per_object: int,
     per_nuisance: int,
     seed: int,
+    detector: str = DETECTOR,
 ) -> list[ClipResult]:
     """Play every clip of one suite; progress on stderr."""
     suite = clip_suite(per_object, per_nuisance, seed)
     results = []
     t0 = time.monotonic()
     for i, (truth, scene) in enumerate(suite):
-        r = run_clip(scene, clf, hog)
+        r = run_clip(scene, clf, hog, detector)
         r.truth, r.present = truth, scene.truth_labels()
         results.append(r)
         if (i + 1) % 50 == 0:
@@ -274,10 +296,11 @@ def main(argv: list[str] | None = None, summary: dict | None = None) -> int:
     p.add_argument("--no-large", action="store_true", help="only the standard suite")
     p.add_argument("--no-hog", action="store_true")
     p.add_argument("--seed", type=int, default=EVAL_SEED, help="clip suite seed")
+    p.add_argument("--detector", choices=("reference", "hub"), default=DETECTOR)
     args = p.parse_args(argv)
     clf = MotionClassifier(args.model, threads=1)
     print("scoring held-out crops", file=sys.stderr, flush=True)
-    crops = crop_scores(clf, args.crop_clips, EVAL_SEED + 1)
+    crops = crop_scores(clf, args.crop_clips, EVAL_SEED + 1, args.detector)
     hog = None if args.no_hog else hog_people_detector()
     if hog is None:
         print(f"no HOG column: OpenCV {cv2.__version__} has no HOGDescriptor", file=sys.stderr)
@@ -285,14 +308,14 @@ def main(argv: list[str] | None = None, summary: dict | None = None) -> int:
         (
             "Clip level",
             args.seed,
-            run_suite(clf, hog, args.per_object, args.per_nuisance, args.seed),
+            run_suite(clf, hog, args.per_object, args.per_nuisance, args.seed, args.detector),
         )
     ]
     if not args.no_large:
         obj, nuis = args.large
         title = "Clip level, larger suite"
-        suites.append((title, args.seed, run_suite(clf, hog, obj, nuis, args.seed)))
-    text = report(crops, suites, latency(clf), args.model, summary, hog is not None)
+        suites.append((title, args.seed, run_suite(clf, hog, obj, nuis, args.seed, args.detector)))
+    text = report(crops, suites, latency(clf), args.model, summary, hog is not None, args.detector)
     print(text)
     if args.card:
         write_card(args.card, text)

@@ -25,6 +25,9 @@ TRAIN_SEED = 1  # scenes for training; evaluation uses other seeds (models/evalu
 # Extra hard person clips (models.dataset.hard_person_scene) in `make model`: none, since
 # 400-500 of them did not beat the shipped model on the tuning clips (bench/RESULTS.md).
 HARD_PERSON = 0
+# Whose motion regions the crops come from: "reference" (models.regions.ReferenceMotion) or
+# "hub" (the hub camera's own detector, models.hubmotion).
+DETECTOR = "reference"
 
 
 def make_net():
@@ -72,6 +75,7 @@ def train(
     data: CropSet | None = None,
     person_weight: float = 1.0,
     hard_person: int = 0,
+    detector: str = DETECTOR,
 ) -> dict:
     """Render data, train, export ONNX to `out`; return a summary dict."""
     import torch
@@ -83,7 +87,7 @@ def train(
     if data is None:
         extra = f" + {hard_person} hard person" if hard_person else ""
         print(f"rendering {clips}{extra} training clips (seed {seed})", file=sys.stderr, flush=True)
-        data = build(clips, seed, hard_person=hard_person)
+        data = build(clips, seed, hard_person=hard_person, detector=detector)
     if len(data.y) == 0:
         raise RuntimeError("no training crops were rendered")
     counts = np.bincount(data.y, minlength=len(CLASSES))
@@ -191,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--person-weight", type=float, default=1.0, help="loss weight x for person")
+    p.add_argument("--detector", choices=("reference", "hub"), default=DETECTOR)
     p.add_argument("--no-card", action="store_true", help="skip the held-out evaluation")
     p.add_argument("--cache", type=Path, default=None, help="reuse rendered crops (.npz)")
     args = p.parse_args(argv)
@@ -199,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         z = np.load(args.cache)
         data = CropSet(z["x"], z["y"], [str(k) for k in z["kinds"]])
     elif args.cache is not None:
-        data = build(args.clips, TRAIN_SEED, hard_person=args.hard_person)
+        data = build(args.clips, TRAIN_SEED, hard_person=args.hard_person, detector=args.detector)
         np.savez(args.cache, x=data.x, y=data.y, kinds=np.array(data.kinds))
     summary = train(
         args.out,
@@ -210,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         data=data,
         person_weight=args.person_weight,
         hard_person=args.hard_person,
+        detector=args.detector,
     )
     if not args.no_card:
         from models import evaluate

@@ -25,6 +25,7 @@ import numpy as np
 from models.classifier import MotionClassifier
 from models.confirm import ConfirmConfig, Confirmer
 from models.evaluate import DETECT, TUNE_SEED, clip_suite
+from models.hubmotion import HubMotion
 from models.regions import ReferenceMotion, cluster_boxes, make_crops, square_crop
 
 CACHE_DIR = Path(__file__).resolve().parent.parent / "build"
@@ -42,15 +43,21 @@ class CachedClip:
 
 
 def cache_clip(
-    truth: str, scene, sizes: tuple[int, ...], max_regions: int = 8, erode: bool = False
+    truth: str,
+    scene,
+    sizes: tuple[int, ...],
+    max_regions: int = 8,
+    erode: bool = False,
+    hub: bool = False,
 ) -> CachedClip:
-    """Run one clip through the reference motion detector as models.evaluate.run_clip does."""
-    motion = ReferenceMotion(erode=erode)
+    """Run one clip through the motion detector as models.evaluate.run_clip does."""
+    motion: ReferenceMotion | HubMotion = HubMotion() if hub else ReferenceMotion(erode=erode)
+    size = motion.size if isinstance(motion, HubMotion) else DETECT
     frames: list = []
     parts: dict[int, list[np.ndarray]] = {s: [] for s in sizes}
-    gap = max(DETECT[0] * 0.02, 2.0)  # DetectionPipeline's default clustering gap
+    gap = max(size[0] * 0.02, 2.0)  # DetectionPipeline's default clustering gap
     for i in range(scene.n_frames):
-        small = cv2.resize(scene.render(i).image, DETECT, interpolation=cv2.INTER_AREA)
+        small = cv2.resize(scene.render(i).image, size, interpolation=cv2.INTER_AREA)
         bg = motion.background_image() if motion.background is not None else None
         boxes = motion.update(small)
         if bg is None or not boxes:
@@ -75,10 +82,11 @@ def load_suite(
     per_object: int = 30,
     per_nuisance: int = 15,
     erode: bool = False,
+    hub: bool = False,
 ) -> list[CachedClip]:
     """The cached suite of `seed` (rendered and stored under build/ on first use)."""
     size = "" if (per_object, per_nuisance) == (30, 15) else f"_{per_object}x{per_nuisance}"
-    tag = "_erode" if erode else ""
+    tag = ("_erode" if erode else "") + ("_hub" if hub else "")
     path = CACHE_DIR / f"suite_{seed}{size}{tag}_{'_'.join(map(str, sizes))}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
@@ -86,7 +94,7 @@ def load_suite(
     suite = clip_suite(per_object, per_nuisance, seed)
     out = []
     for i, (truth, scene) in enumerate(suite):
-        out.append(cache_clip(truth, scene, sizes, erode=erode))
+        out.append(cache_clip(truth, scene, sizes, erode=erode, hub=hub))
         if (i + 1) % 25 == 0:
             print(f"  cached {i + 1}/{len(suite)} ({time.monotonic() - t0:.0f}s)", file=sys.stderr)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,8 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=TUNE_SEED)
     p.add_argument("--sweep", action="store_true")
     p.add_argument("--erode", action="store_true", help="ReferenceMotion(erode=True) regions")
+    p.add_argument("--hub", action="store_true", help="the hub camera's regions (models.hubmotion)")
+    p.add_argument("--large", type=int, nargs=2, default=(30, 15), metavar=("OBJ", "NUIS"))
+    p.add_argument("--sizes", type=int, nargs="+", default=(48, 64))
     args = p.parse_args(argv)
-    clips = load_suite(args.seed, erode=args.erode)
+    clips = load_suite(args.seed, tuple(args.sizes), *args.large, erode=args.erode, hub=args.hub)
     clf = MotionClassifier(args.model, threads=2)
     scored = classify(clf, clips)
     base = ConfirmConfig()
