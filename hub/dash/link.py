@@ -14,7 +14,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from hub.dash.errors import DashConfigError
-from hub.mqtt import BrokerLogin
+from hub.mqtt_settings import BrokerLogin
 
 log = logging.getLogger(__name__)
 
