@@ -8,14 +8,14 @@ import contextlib
 import json
 import logging
 import sqlite3
-import types
 from collections import deque
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from hub.component import HubContext
+from hub.eager import start_eagerly
 from rules import Engine, Event, LoadResult, Result, RulesError, TimerRecord, Trace, load_rules
 from rules.loader import RULE_SUFFIXES
 from rules.match import topic_matches
@@ -55,28 +55,6 @@ def read_traces(db: sqlite3.Connection, rule: str, since: float) -> list[Trace]:
         "SELECT trace FROM traces WHERE rule = ? AND ts >= ? ORDER BY ts, id", (rule, since)
     ).fetchall()
     return [Trace.from_dict(json.loads(r[0])) for r in rows]
-
-
-@types.coroutine
-def _resume(coro: Coroutine[Any, Any, Any], pending: Any) -> Generator[Any, Any, Any]:
-    """Go on with a coroutine that was started by hand and is suspended on `pending`."""
-    while True:
-        try:
-            sent = yield pending
-        except BaseException as exc:  # cancellation (or any throw) goes to the coroutine
-            try:
-                pending = coro.throw(exc)
-            except StopIteration as stop:
-                return stop.value
-        else:
-            try:
-                pending = coro.send(sent)
-            except StopIteration as stop:
-                return stop.value
-
-
-async def _continue(coro: Coroutine[Any, Any, Any], pending: Any) -> Any:
-    return await _resume(coro, pending)
 
 
 class RulesHost:
@@ -236,13 +214,10 @@ class RulesHost:
         # command, a publish) is carried out right here, inside the batch that brought its
         # event, instead of one loop turn later behind the rest of the batch. Only an effect
         # that really awaits something becomes a task, from where it stopped.
-        coro = self._execute(effect)
-        try:
-            pending = coro.send(None)
-        except StopIteration:
-            return
         assert self._ctx is not None
-        task = self._ctx.loop.create_task(_continue(coro, pending))
+        task = start_eagerly(self._ctx.loop, self._execute(effect))
+        if task is None:
+            return
         # The loop keeps only weak references to tasks: hold them until they are done.
         self._running.add(task)
         task.add_done_callback(self._running.discard)
