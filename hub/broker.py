@@ -41,6 +41,19 @@ def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
     raise BrokerError(f"nothing listens on {host}:{port} after {timeout:.0f}s")
 
 
+def refuse_busy_port(host: str, port: int) -> None:
+    """Raise BrokerError if something already listens on host:port.
+
+    Without this, a broker left over from an earlier run (or any other server) would answer
+    the readiness check and the hub would quietly talk to it, with its old retained states.
+    """
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
+        raise BrokerError(
+            f"port {host}:{port} is already in use (another broker still running?); "
+            "stop it or set another port"
+        )
+
+
 class MosquittoBroker:
     """A mosquitto process on a private port with its own config and persistence folder."""
 
@@ -85,6 +98,7 @@ class MosquittoBroker:
             raise BrokerError("mosquitto is not installed (apt-get install mosquitto)")
         if not self.config_path.exists():
             self.write_config()
+        refuse_busy_port(self.host, self.port)
         self.process = subprocess.Popen(
             [binary, "-c", str(self.config_path)],
             stdout=subprocess.DEVNULL,

@@ -14,7 +14,13 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from hub.broker import BrokerError, MosquittoBroker, mosquitto_binary, wait_for_port
+from hub.broker import (
+    BrokerError,
+    MosquittoBroker,
+    mosquitto_binary,
+    refuse_busy_port,
+    wait_for_port,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,7 @@ class AmqttBroker:
 
     def start(self, timeout: float = 10.0) -> AmqttBroker:
         """Start the broker and wait until it accepts connections."""
+        refuse_busy_port(self.host, self.port)
         ready = threading.Event()
         self._thread = threading.Thread(
             target=self._run, args=(ready,), name="amqtt-broker", daemon=True

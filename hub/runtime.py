@@ -380,7 +380,9 @@ class Hub:
     def request_stop(self) -> None:
         """Ask run() to stop; safe from any thread and from signal handlers."""
         if self.loop is not None and self._stop is not None:
-            self.loop.call_soon_threadsafe(self._stop.set)
+            # A hub that failed to start has already closed its loop: nothing to stop.
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self._stop.set)
 
     async def reload(self) -> None:
         """SIGHUP: call reload() on the components that have it."""

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -245,6 +246,10 @@ def run_scenarios(args: argparse.Namespace, config: Config) -> list[Report]:
     return reports
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
     """Run scenarios (or the home, live) on the real hub with simulated backends."""
     import logging
@@ -255,15 +260,24 @@ def cmd_sim(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return EXIT_ERROR
+    # SIGTERM (systemd, `timeout`, a closed terminal) stops the simulation as Ctrl-C does, so
+    # the hub and its embedded broker are shut down instead of the broker being left behind.
+    signal.signal(signal.SIGTERM, _interrupt)
     setup_logging(args.log_level, config.logging.format)
     logging.getLogger("hub.events").setLevel(logging.WARNING)
     if not args.scenario:
-        return _live(args, config)
+        try:
+            return _live(args, config)
+        except RuntimeError as e:  # the hub or its embedded broker did not start
+            print(f"edgehub sim: {e}", file=sys.stderr)
+            return EXIT_ERROR
     try:
         reports = run_scenarios(args, config)
     except (ValueError, RuntimeError) as e:  # ScenarioError and WorldError are ValueErrors
         print(f"edgehub sim: {e}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
     failures = [(r.scenario, f) for r in reports for f in r.failures]
     if failures:
         print(f"\n{len(failures)} expectation(s) did not hold:", file=sys.stderr)
