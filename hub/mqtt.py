@@ -125,7 +125,7 @@ class MqttLink:
         client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
-        client.fast_message = self._on_fast_message
+        client.fast_message = self._deliver
         return client
 
     def add_connect_hook(self, fn: Callable[[], None]) -> None:
@@ -418,31 +418,22 @@ class MqttLink:
             log.exception("mqtt on_disconnect failed")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        # paho's full path (QoS 2, MQTT 5 properties, a paho Client): the same hand-over.
         try:
-            m = Message(
-                msg.topic,
-                msg.payload,
-                bool(msg.retain),
-                bool(msg.dup),
-                time.time(),
-                msg.mid,
-                msg.qos,
-                self.generation,
-            )
-            if not self.inbox.put(m, self._put_wait):
-                self.ack([m])  # dropped and counted: redelivery would only be dropped again
+            topic = msg.topic  # decodes: a topic that is not UTF-8 raises here
         except Exception:
-            log.exception("mqtt message dropped topic=%r", getattr(msg, "topic", "?"))
+            log.exception("mqtt message dropped topic=?")
+            return
+        self._deliver(topic, msg.payload, bool(msg.retain), bool(msg.dup), msg.mid, msg.qos)
 
-    def _on_fast_message(
+    def _deliver(
         self, topic: str, payload: bytes, retain: bool, dup: bool, mid: int, qos: int
     ) -> None:
-        # LinkClient's path for plain QoS 0/1 messages: the same as _on_message, without
-        # paho's MQTTMessage in between.
+        # Also LinkClient's fast path for plain QoS 0/1 messages, without an MQTTMessage.
         try:
             m = Message(topic, payload, retain, dup, time.time(), mid, qos, self.generation)
             if not self.inbox.put(m, self._put_wait):
-                self.ack([m])
+                self.ack([m])  # dropped and counted: redelivery would only be dropped again
         except Exception:
             log.exception("mqtt message dropped topic=%r", topic)
 

@@ -46,6 +46,20 @@ _PUBACK_OK = ReasonCode(PacketTypes.PUBACK)
 _PUBACK_PROPS = Properties(PacketTypes.PUBACK)
 
 
+def _in_packet(command: int, body: bytes | bytearray) -> dict[str, Any]:
+    """paho's record of the packet being read: a whole one (command set), or none (0)."""
+    return {
+        "command": command,
+        "have_remaining": 1 if command else 0,
+        "remaining_count": [],
+        "remaining_mult": 1,
+        "remaining_length": len(body),
+        "packet": body,
+        "to_process": 0,
+        "pos": 0,
+    }
+
+
 class BufferedSocket:
     """A non-blocking socket whose small reads are served from one large `recv`."""
 
@@ -290,31 +304,13 @@ class LinkClient(mqtt.Client):
             if whole is None:  # a packet still arriving: paho's read keeps its progress
                 return super()._packet_read()
         command, body = whole
-        self._in_packet = {
-            "command": command,
-            "have_remaining": 1,
-            "remaining_count": [],
-            "remaining_mult": 1,
-            "remaining_length": len(body),
-            "packet": body,
-            "to_process": 0,
-            "pos": 0,
-        }
+        self._in_packet = _in_packet(command, body)
         try:
             rc = self._packet_handle()
         except MalformedPacket as exc:
             self._easy_log(mqtt.MQTT_LOG_DEBUG, "Received malformed packet: %s", exc)
             rc = MQTTErrorCode.MQTT_ERR_PROTOCOL
-        self._in_packet = {  # as paho leaves it after a packet
-            "command": 0,
-            "have_remaining": 0,
-            "remaining_count": [],
-            "remaining_mult": 1,
-            "remaining_length": 0,
-            "packet": bytearray(b""),
-            "to_process": 0,
-            "pos": 0,
-        }
+        self._in_packet = _in_packet(0, bytearray(b""))  # as paho leaves it after a packet
         with self._msgtime_mutex:
             self._last_bytes_received = mqtt.time_func()
         return rc
