@@ -16,14 +16,12 @@ from typing import Any
 
 from hub.component import HubContext
 from hub.eager import start_eagerly
+from hub.jsontext import to_json
 from rules import Engine, Event, LoadResult, Result, RulesError, TimerRecord, Trace, load_rules
 from rules.loader import RULE_SUFFIXES
 from rules.match import topic_matches
 
 log = logging.getLogger(__name__)
-
-# One encoder for every trace: json.dumps(default=...) builds a new encoder per call.
-_encode = json.JSONEncoder(default=str, check_circular=False).encode
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS timers (
@@ -365,7 +363,7 @@ class RulesHost:
         prefix = f"edgehub/{ctx.hub_id}/rules/"
         rows = self._rows
         for tr in traces:
-            text = _encode(tr.to_dict())
+            text = to_json(tr.to_dict())
             rows.append((tr.ts, tr.rule, tr.result, tr.event_id, text))
             with contextlib.suppress(Exception):
                 ctx.publish(f"{prefix}{tr.rule}/trace", text, False, 0)

@@ -22,6 +22,7 @@ from hub.component import Component, EffectHandler, MessageHandler
 from hub.config import Config
 from hub.embedded_broker import AmqttBroker, EmbeddedBroker, start_embedded_broker
 from hub.ingest import Ingest
+from hub.jsontext import to_json
 from hub.memory import release_startup_memory
 from hub.mqtt import BrokerLogin, Inbox, LinkSettings, MqttLink
 from hub.store import Store
@@ -33,8 +34,6 @@ log = logging.getLogger(__name__)
 event_log = logging.getLogger("hub.events")
 
 _STATE_KINDS = ("state", "state.baseline")
-# json.dumps(..., default=str) builds a new encoder per call; this one is the same encoder.
-_JSON = json.JSONEncoder(default=str)
 
 
 class HubError(RuntimeError):
@@ -212,13 +211,13 @@ class Hub:
                     self._flush_state()
         # QoS 0: the stream is in order over one TCP connection, and a PUBACK per event
         # would cost the hub more CPU than the journal does.
-        self._try_publish(self.topic("events"), _JSON.encode(event.to_dict()), False, 0)
+        self._try_publish(self.topic("events"), to_json(event.to_dict()), False, 0)
         if self._log_events:
             event_log.info(
                 "event kind=%s source=%s data=%s cause=%s",
                 event.kind,
                 event.source,
-                json.dumps(event.data, default=str),
+                to_json(event.data),
                 event.cause,
             )
         for listener in self._listeners:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hub.jsontext import to_json
 from rules.events import Event
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,6 @@ _CHECKPOINT_EVERY = 0.5  # seconds, while there is something new
 # event's journaled latency (bench/ingest.py p50 1.7 ms, goal < 1 ms; bench/RESULTS.md).
 COMMIT_WINDOW = 0.0
 _BACKSTOP_PAGES = 10000
-# json.dumps(..., default=str) builds a new encoder per call; this one is the same encoder.
-_JSON = json.JSONEncoder(default=str)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY, ts REAL NOT NULL, source TEXT NOT NULL, kind TEXT NOT NULL,
@@ -294,11 +293,9 @@ class Store:
 
     def _commit(self, events: list[tuple[Event, int | None]], states: list[_State]) -> None:
         assert self._conn is not None
-        rows = [(e.id, e.ts, e.source, e.kind, _JSON.encode(e.data), e.cause, d) for e, d in events]
+        rows = [(e.id, e.ts, e.source, e.kind, to_json(e.data), e.cause, d) for e, d in events]
         latest = {s.device: s for s in states}
-        srows = [
-            (s.device, json.dumps(s.data, default=str), s.ts, s.event_id) for s in latest.values()
-        ]
+        srows = [(s.device, to_json(s.data), s.ts, s.event_id) for s in latest.values()]
         for attempt in range(5):
             try:
                 with self._conn:
