@@ -143,7 +143,19 @@ def test_cross_site_rule_survives_a_cut_bridge(tmp_path):
         porch.clear_states()
         sites.centre.start()
         wait(lambda: len(ws.events("south", "command", "porch_light")) == 4, "3 commands", 20)
-        wait(lambda: len(wn.events("north", "yard_seen")) == 4, "3 more yard_seen on north", 20)
+        try:
+            wait(lambda: len(wn.events("north", "yard_seen")) == 4, "3 more yard_seen", 20)
+        except AssertionError:
+            seen = [
+                (e["kind"], e["data"])
+                for e in wn.events("north", "state", yard) + wn.events("north", "state.baseline")
+                if e["source"] == yard
+            ]
+            raise AssertionError(
+                f"yard_seen={len(wn.events('north', 'yard_seen'))}; north saw {seen}; "
+                f"north's broker got {wn.on('edgehub/south/yard_motion/state')}; "
+                f"south sent {ws.on('edgehub/south/yard_motion/state')}"
+            ) from None
         wait(lambda: porch.state == 0, "porch light: on, toggled 3 times = off")
         cmds = ws.events("south", "command", "porch_light")[1:]
         assert len({json.loads(e["data"]["payload"])["id"] for e in cmds}) == 3
