@@ -3,7 +3,8 @@
 A motion sensor on site north switches a light on site south through a rule. The centre is
 stopped: each site's own rules keep working, the cross-site actions end as their rules ask
 (queued, failed at once, or failed at their deadline). The centre returns: the queued
-commands and the QoS 1 states held in the bridges arrive, none lost, none applied twice.
+commands arrive, none lost, none applied twice; the QoS 1 states held in the bridges arrive,
+none lost (at least once: a bridge may resend a few after the restart).
 """
 
 from __future__ import annotations
@@ -143,20 +144,18 @@ def test_cross_site_rule_survives_a_cut_bridge(tmp_path):
         porch.clear_states()
         sites.centre.start()
         wait(lambda: len(ws.events("south", "command", "porch_light")) == 4, "3 commands", 20)
-        try:
-            wait(lambda: len(wn.events("north", "yard_seen")) == 4, "3 more yard_seen", 20)
-        except AssertionError:
-            seen = [
-                (e["kind"], e["data"])
-                for e in wn.events("north", "state", yard) + wn.events("north", "state.baseline")
-                if e["source"] == yard
-            ]
-            raise AssertionError(
-                f"yard_seen={len(wn.events('north', 'yard_seen'))}; north saw {seen}; "
-                f"north's broker got {wn.on('edgehub/south/yard_motion/state')}; "
-                f"south sent {ws.on('edgehub/south/yard_motion/state')}"
-            ) from None
+
+        # The three yard pulses held in south's bridge queue reach north's rule. States cross
+        # the bridges at least once: after the restart a bridge may resend a pulse the centre
+        # already had (seen: 1 run in 12), which a plain state cannot be told from a new one.
+        def yard_story() -> str:
+            topic = "edgehub/south/yard_motion/state"
+            return f"north's broker got {wn.on(topic)}; south sent {ws.on(topic)}"
+
+        wait(lambda: len(wn.events("north", "yard_seen")) >= 4, "3 more yard_seen", 20)
         wait(lambda: porch.state == 0, "porch light: on, toggled 3 times = off")
+        seen = len(wn.events("north", "yard_seen"))
+        assert 4 <= seen <= 7, f"yard_seen={seen}: {yard_story()}"
         cmds = ws.events("south", "command", "porch_light")[1:]
         assert len({json.loads(e["data"]["payload"])["id"] for e in cmds}) == 3
         assert [s.state for s in porch.states] == [1, 0, 1, 0]  # each toggle once, in order
@@ -172,7 +171,6 @@ def test_cross_site_rule_survives_a_cut_bridge(tmp_path):
         wait(lambda: south.component("lights").commands.duplicates >= 2, "duplicates dropped")
         assert len(ws.events("south", "command", "porch_light")) == 4
         assert porch.state == 0
-        assert len(wn.events("north", "yard_seen")) == 4
 
         # Every broker ends with the owner's last word, though the centre replayed old copies.
         def settled() -> bool:
