@@ -3,7 +3,8 @@
 Contrast is normalised (4th-96th percentile stretched to 0-255) so slow light changes cancel
 out; the frame is compared with a running-average background that is only updated while the
 scene is calm; a change over most of the frame (a light switched on, IR mode, a cloud)
-recalibrates the background instead of firing.
+recalibrates the background instead of firing. That global-change check looks at the raw
+frame averaged over small blocks, so sensor grain (which averages out) does not trip it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ class MotionConfig:
     mask: Sequence[Sequence[Sequence[float]]] = field(default_factory=list)
     lightning_threshold: float = 0.5
     jump_level: int = 10  # a raw grey change this big over most of the frame is global light
+    # The jump check compares the raw frame averaged over jump_block x jump_block pixels:
+    # sensor grain (zero-mean, pixel to pixel) averages out, a light change does not. 1 = per
+    # pixel, as before (heavy grain then tripped it on almost every frame: a blind camera).
+    jump_block: int = 4
     frame_height: int = 120  # motion runs on a further-downscaled copy: cheap on a Pi
     frame_alpha: float = 0.02
     improve_contrast: bool = True
@@ -34,6 +39,10 @@ class MotionConfig:
     temporal_reach: int = 4  # px (motion scale) around a frame-to-frame change; 0 = off
     dilate: int = 2
     calibrate_max: int = 10  # frames; heavy rain must not keep the detector blind
+    # Calibration also ends once the picture itself is steady (under this fraction of the
+    # jump check's blocks changed since the last frame), even if something moves in it: a
+    # person in frame when the camera starts must not keep it calibrating until they left.
+    calm_change: float = 0.2
     contrast_alpha: float = 0.05  # how fast the contrast stretch follows the scene, per frame
 
 
@@ -75,6 +84,7 @@ class MotionDetector:
         self._range: tuple[float, float] | None = None
         self._ramp = np.arange(256, dtype=np.float32)
         self._calm_needed = 0
+        self._change = 1.0  # fraction of the jump check's blocks changed since the last frame
         self._calib_frames = 0
         self._kernel = np.ones((3, 3), np.uint8)
         self._blur = 3 if self.mh <= 160 else 5
@@ -88,11 +98,19 @@ class MotionDetector:
         self.calibrating = True
 
     def _global_jump(self, raw: np.ndarray) -> bool:
+        """True when most of the (block-averaged) raw frame changed since the last one."""
+        b = self.config.jump_block
+        if b > 1 and raw.shape[0] >= b and raw.shape[1] >= b:
+            # Cropped to whole blocks, INTER_AREA takes its fast integer path (~15 us).
+            h, w = raw.shape[0] // b, raw.shape[1] // b
+            raw = cv2.resize(raw[: h * b, : w * b], (w, h), interpolation=cv2.INTER_AREA)
         prev, self._prev_raw = self._prev_raw, raw
-        if prev is None:
+        if prev is None or prev.shape != raw.shape:
+            self._change = 1.0
             return False
         changed = cv2.threshold(cv2.absdiff(raw, prev), self.config.jump_level, 255, 0)[1]
-        return cv2.countNonZero(changed) > self.config.lightning_threshold * raw.size
+        self._change = cv2.countNonZero(changed) / raw.size
+        return self._change > self.config.lightning_threshold
 
     def _prepare(self, frame: np.ndarray) -> tuple[np.ndarray, bool]:
         grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
@@ -174,7 +192,10 @@ class MotionDetector:
             cv2.accumulateWeighted(small, self.avg, 0.5)
             # Calibrated once little changes (as Frigate: under 5% and a few boxes), even
             # if something is already moving; waiting for total stillness may never end.
-            calm = self.last_fraction < 0.05 and len(boxes) <= 4 and not jump
+            calm = not jump and (
+                (self.last_fraction < 0.05 and len(boxes) <= 4)
+                or self._change < self.config.calm_change
+            )
             self._calm_needed = self._calm_needed - 1 if calm else 3
             self._calib_frames += 1
             if self._calm_needed <= 0 or self._calib_frames >= self.config.calibrate_max:
