@@ -1,6 +1,7 @@
 """Training and held-out crops from rendered scenes (a dev tool: imports simulator.scenes).
 
-Each clip runs through the reference motion detector; every clustered motion region is
+Each clip runs through a motion detector (the hub camera's own, or the reference one);
+every clustered motion region is
 cropped (frame and background, jittered margin) and labelled from the scene's ground
 truth: the real object it covers, or `nuisance` when it covers none.
 """

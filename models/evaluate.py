@@ -32,8 +32,9 @@ EVAL_SEED = 9100  # never used for training (TRAIN_SEED = 1) nor for tuning
 TUNE_SEED = 9001  # the clips ConfirmConfig's defaults were chosen on (`--seed 9001`)
 DETECT = (320, 180)  # ReferenceMotion's detect resolution; scenes render at twice that
 # Whose motion regions are scored: "reference" (ReferenceMotion at DETECT) or "hub" (the hub
-# camera's own detector and gating at its detect size, models.hubmotion).
-DETECTOR = "reference"
+# camera's own detector and gating at its detect size, models.hubmotion). "hub" by default:
+# the shipped model is trained on those regions and they are what a hub camera hands it.
+DETECTOR = "hub"
 
 
 @dataclass

@@ -12,10 +12,11 @@ from models.dataset import CLASSES, build
 from models.errors import ModelError
 from models.regions import INPUT_SIZE
 
-# The model card's held-out crop recall (person 88%, animal 83%, vehicle 92%, nuisance 87%)
-# minus about two standard errors for the 40-300 crops per class rendered here (seed 777 is
-# in neither the training set nor the card's). Rendering is seeded, so this does not flake.
-MIN_RECALL = {"person": 0.83, "animal": 0.75, "vehicle": 0.83, "nuisance": 0.83}
+# The model card's held-out crop recall (person 92%, animal 87%, vehicle 97%, nuisance 84%)
+# minus about two standard errors for the 50-240 crops per class rendered here (seed 777 is
+# in neither the training set nor the card's). The crops come from the hub camera's own
+# motion detector, as the model's training and card's do. Rendering is seeded: no flakes.
+MIN_RECALL = {"person": 0.88, "animal": 0.77, "vehicle": 0.92, "nuisance": 0.79}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def test_shipped_model_is_small_and_has_a_dynamic_batch(clf: MotionClassifier) -
 
 @pytest.mark.slow
 def test_shipped_model_classifies_rendered_crops_of_each_class(clf: MotionClassifier) -> None:
-    data = build(50, seed=777, progress=False)
+    data = build(50, seed=777, progress=False, detector="hub")
     pred = clf.scores(data.inputs()).argmax(1)
     for k, name in enumerate(CLASSES):
         mine = data.y == k
