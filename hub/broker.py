@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -54,13 +56,55 @@ def refuse_busy_port(host: str, port: int) -> None:
         )
 
 
+def _spawn(command: list[str]) -> subprocess.Popen:
+    # Its own session: a Ctrl-C in the terminal reaches the hub, which stops the broker itself.
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
+
+
+def _spawn_tied(command: list[str]) -> subprocess.Popen:
+    """Start `setpriv --pdeathsig ...` from a thread that lives exactly as long as the child.
+
+    The kernel sends the parent-death signal when the *thread* that forked the child ends, so
+    forking from a pool thread that later retires would stop the broker early; this thread
+    ends only once the broker has exited, or with the whole process.
+    """
+    started: queue.Queue = queue.Queue()
+
+    def keeper() -> None:
+        try:
+            process = _spawn(command)
+        except OSError as exc:
+            started.put(exc)
+            return
+        started.put(process)
+        process.wait()
+
+    threading.Thread(target=keeper, name="broker-keeper", daemon=True).start()
+    got = started.get()
+    if isinstance(got, OSError):
+        raise got
+    return got
+
+
 class MosquittoBroker:
     """A mosquitto process on a private port with its own config and persistence folder."""
 
-    def __init__(self, data_dir: str | Path, port: int | None = None, host: str = "127.0.0.1"):
+    def __init__(
+        self,
+        data_dir: str | Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        *,
+        die_with_parent: bool = False,
+    ):
+        """die_with_parent: the broker gets SIGTERM if this process dies, even by SIGKILL
+        (the hub's embedded broker; needs util-linux's setpriv, else it is not tied)."""
         self.host = host
         self.port = port or free_port(host)
         self.data_dir = Path(data_dir)
+        self.die_with_parent = die_with_parent
         self.process: subprocess.Popen | None = None
 
     @property
@@ -99,12 +143,12 @@ class MosquittoBroker:
         if not self.config_path.exists():
             self.write_config()
         refuse_busy_port(self.host, self.port)
-        self.process = subprocess.Popen(
-            [binary, "-c", str(self.config_path)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        command = [binary, "-c", str(self.config_path)]
+        setpriv = shutil.which("setpriv") if self.die_with_parent else None
+        if setpriv:
+            self.process = _spawn_tied([setpriv, "--pdeathsig", "TERM", *command])
+        else:
+            self.process = _spawn(command)
         try:
             wait_for_port(self.host, self.port, timeout)
         except BrokerError as exc:

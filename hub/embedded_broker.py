@@ -106,7 +106,8 @@ def start_embedded_broker(
 ) -> EmbeddedBroker:
     """Start mosquitto (when installed, or asked for) else amqtt; return it running."""
     if backend == "mosquitto" or (backend == "auto" and mosquitto_binary() is not None):
-        broker = MosquittoBroker(Path(data_dir) / "broker", port=port, host=host)
+        # Tied to the hub: a hub killed with SIGKILL must not leave a broker holding the port.
+        broker = MosquittoBroker(Path(data_dir) / "broker", port, host, die_with_parent=True)
         # Rewritten every start: the port may have changed since the last run.
         broker.write_config()
         broker.start()
