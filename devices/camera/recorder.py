@@ -54,13 +54,26 @@ class ClipInfo:
 ClipCallback = Callable[[ClipInfo], None]
 
 
+# Raw frames wait for the encoder while the disk is slow. Bounded in bytes, so a stalled SD
+# card costs at most this much memory (a minute of 640x360 frames was ~207 MB), but never
+# fewer frames than a pre-roll burst plus two seconds, which arrive at once on a trigger.
+QUEUE_BYTES = 64 * 1024 * 1024
+
+
+def queue_frames(fps: float, size: tuple[int, int], pre: float) -> int:
+    """How many raw frames the writer's queue holds for this camera."""
+    frame_bytes = max(1, size[0] * size[1] * 3)
+    burst = int((pre + 2) * fps) + 2
+    return max(burst, min(int(fps * 60), QUEUE_BYTES // frame_bytes))
+
+
 class _Writer(threading.Thread):
     """Encodes queued frames into MP4 files, one clip at a time."""
 
     def __init__(self, rec: Recorder) -> None:
         super().__init__(name=f"rec-{rec.camera}", daemon=True)
         self.rec = rec
-        self.q: queue.Queue = queue.Queue(maxsize=max(64, int(rec.fps * 60)))
+        self.q: queue.Queue = queue.Queue(queue_frames(rec.fps, rec.size, rec.config.pre))
         self.writer: Any = None
         self.clip: ClipInfo | None = None
 
@@ -216,7 +229,8 @@ class Recorder:
     def stop(self, reason: str = "stopped") -> None:
         """Close the open clip."""
         if self.clip is not None:
-            self._send(("close", reason, None))
+            # A clip's start and end wait for room (up to 5 s); only frames are dropped.
+            self._send(("close", reason, None), block=True)
             self.clip = None
 
     def close(self, timeout: float = 10.0) -> None:
@@ -247,7 +261,7 @@ class Recorder:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.clip = ClipInfo(self.camera, start, path, cause, trigger=trigger)
         self._abort.clear()
-        self._send(("open", self.clip, None))
+        self._send(("open", self.clip, None), block=True)
 
     def _put(self, ts: float, frame: np.ndarray) -> None:
         if ts <= self._last_written:

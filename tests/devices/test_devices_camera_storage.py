@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from devices.camera import Camera, DiskUsage, RecordConfig, RetentionConfig, Storage
+from devices.camera import Camera, DiskUsage, RecordConfig, Recorder, RetentionConfig, Storage
+from devices.camera.recorder import QUEUE_BYTES
 
 FPS = 10.0
 T0 = 1_800_000_000.0
@@ -144,3 +146,30 @@ def test_real_tiny_filesystem_fills_and_recording_stops(tiny_disk: Path, video) 
     assert len(video.read_video(clip.file)) == clip.frames > 0
     free = os.statvfs(tiny_disk)
     assert free.f_bavail * free.f_frsize > 0  # stopped before the disk was truly full
+
+
+def test_a_stalled_disk_costs_bounded_memory_and_the_clip_still_closes(tmp_path: Path) -> None:
+    fps, size = 5.0, (640, 360)
+    rec = Recorder("porch", tmp_path, fps=fps, size=size, config=RecordConfig(pre=1.0))
+    gate = threading.Event()
+    handle = rec._writer._handle
+
+    def stalled(op: str, a: object, b: object) -> None:
+        gate.wait(30)  # the SD card hangs until the gate opens
+        handle(op, a, b)
+
+    rec._writer._handle = stalled  # type: ignore[method-assign]
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 255, (size[1], size[0], 3), np.uint8) for _ in range(4)]
+    assert rec.trigger(T0, "test", duration=600)
+    for i in range(400):  # 80 s of frames while nothing is written
+        rec.feed(T0 + i / fps, frames[i % 4], motion=True)
+    held = rec._writer.q.qsize()
+    assert held * size[0] * size[1] * 3 <= QUEUE_BYTES + 2**20  # ~64 MB, not 80 s of frames
+    assert rec.dropped >= 400 - held, "frames that did not fit are counted"
+    gate.set()
+    rec.close()
+    clips = list((tmp_path / "porch").rglob("*.mp4"))
+    assert len(clips) == 1
+    video = cv2.VideoCapture(str(clips[0]))
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) >= held - 2  # what was queued was written
