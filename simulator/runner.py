@@ -111,6 +111,7 @@ class Runner:
         )
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         if phones is not None:
             phones.on_receive = lambda item: self._queue("phone", json.dumps(item).encode())
 
@@ -133,6 +134,10 @@ class Runner:
             return
         base = f"edgehub/{self.hub_id}"
         client.subscribe([(f"{base}/#", 1)])
+
+    def _on_subscribe(self, client: mqtt.Client, u: Any, mid: int, codes: Any, p: Any) -> None:
+        # Ready only once the broker holds the subscription: the scenario's first sensor
+        # reading must not beat it, or its (QoS 0, unretained) events are missing from the story.
         self._connected.set()
 
     def _on_message(self, client: mqtt.Client, u: Any, msg: mqtt.MQTTMessage) -> None:
