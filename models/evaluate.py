@@ -21,7 +21,7 @@ import numpy as np
 
 from models.classifier import SHIPPED, MotionClassifier
 from models.confirm import ConfirmConfig
-from models.dataset import CLASSES, build
+from models.dataset import CLASSES, DETECTOR, DETECTORS, build
 from models.hubmotion import HUB_DETECT, HubMotion
 from models.pipeline import DetectionPipeline
 from models.regions import ReferenceMotion
@@ -31,10 +31,6 @@ from simulator.scenes.nuisances import NUISANCE_KINDS
 EVAL_SEED = 9100  # never used for training (TRAIN_SEED = 1) nor for tuning
 TUNE_SEED = 9001  # the clips ConfirmConfig's defaults were chosen on (`--seed 9001`)
 DETECT = (320, 180)  # ReferenceMotion's detect resolution; scenes render at twice that
-# Whose motion regions are scored: "reference" (ReferenceMotion at DETECT) or "hub" (the hub
-# camera's own detector and gating at its detect size, models.hubmotion). "hub" by default:
-# the shipped model is trained on those regions and they are what a hub camera hands it.
-DETECTOR = "hub"
 
 
 @dataclass
@@ -297,7 +293,7 @@ def main(argv: list[str] | None = None, summary: dict | None = None) -> int:
     p.add_argument("--no-large", action="store_true", help="only the standard suite")
     p.add_argument("--no-hog", action="store_true")
     p.add_argument("--seed", type=int, default=EVAL_SEED, help="clip suite seed")
-    p.add_argument("--detector", choices=("reference", "hub"), default=DETECTOR)
+    p.add_argument("--detector", choices=DETECTORS, default=DETECTOR)
     args = p.parse_args(argv)
     clf = MotionClassifier(args.model, threads=1)
     print("scoring held-out crops", file=sys.stderr, flush=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.dataset import CLASSES, CropSet, build
+from models.dataset import CLASSES, DETECTOR, DETECTORS, CropSet, build
 from models.regions import CHANNELS, INPUT_SIZE
 
 HERE = Path(__file__).resolve().parent
@@ -25,10 +25,6 @@ TRAIN_SEED = 1  # scenes for training; evaluation uses other seeds (models/evalu
 # Extra hard person clips (models.dataset.hard_person_scene) in `make model`: none, since
 # 400-500 of them did not beat the shipped model on the tuning clips (bench/RESULTS.md).
 HARD_PERSON = 0
-# Whose motion regions the crops come from: "reference" (models.regions.ReferenceMotion) or
-# "hub" (the hub camera's own detector, models.hubmotion). "hub" since the model retrained on
-# the fixed hub detector's regions passed the rule pre-registered in bench/RESULTS.md (Vision).
-DETECTOR = "hub"
 
 
 def make_net():
@@ -196,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--person-weight", type=float, default=1.0, help="loss weight x for person")
-    p.add_argument("--detector", choices=("reference", "hub"), default=DETECTOR)
+    p.add_argument("--detector", choices=DETECTORS, default=DETECTOR)
     p.add_argument("--no-card", action="store_true", help="skip the held-out evaluation")
     p.add_argument("--cache", type=Path, default=None, help="reuse rendered crops (.npz)")
     args = p.parse_args(argv)

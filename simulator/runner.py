@@ -103,7 +103,7 @@ class Runner:
         self.states: dict[str, list[tuple[float, dict[str, Any]]]] = {}
         self.traces: list[tuple[float, dict[str, Any]]] = []
         self._inbox: list[tuple[str, bytes]] = []
-        self._connected = threading.Event()
+        self._subscribed = threading.Event()
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=f"edgehub-sim-observer-{id(self):x}",
@@ -120,7 +120,7 @@ class Runner:
         """Connect and subscribe to the hub's topics."""
         self.client.connect_async(self.host, self.port, keepalive=30)
         self.client.loop_start()
-        if not self._connected.wait(timeout):
+        if not self._subscribed.wait(timeout):
             self.client.loop_stop()
             raise RunnerError(f"cannot reach the broker at {self.host}:{self.port}")
 
@@ -138,7 +138,7 @@ class Runner:
     def _on_subscribe(self, client: mqtt.Client, u: Any, mid: int, codes: Any, p: Any) -> None:
         # Ready only once the broker holds the subscription: the scenario's first sensor
         # reading must not beat it, or its (QoS 0, unretained) events are missing from the story.
-        self._connected.set()
+        self._subscribed.set()
 
     def _on_message(self, client: mqtt.Client, u: Any, msg: mqtt.MQTTMessage) -> None:
         self._queue(msg.topic, msg.payload)
