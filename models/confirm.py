@@ -2,8 +2,9 @@
 
 A label is confirmed for a track when it wins in k of the last n frames the track was
 seen and the track's centroid has travelled: foliage sways in place, a parked car stands,
-an insect jumps too far between frames to be one track. A track alerts once; the same
-label alerts again only after the camera's cooldown.
+an insect jumps too far between frames to be one track. A track alerts once per label (a
+person who walks out from behind a car the track followed is still news); the same label
+alerts again only after the camera's cooldown.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class Track:
     label: str = ""  # best label of the latest region, nuisance included
     travel: float = 0.0  # displacement from the origin, in object sizes
     path: float = 0.0  # total centroid path, in object sizes
-    alerted: bool = False
+    alerted: set[str] = field(default_factory=set)  # labels this track has alerted
 
     @property
     def size(self) -> float:
@@ -128,14 +129,14 @@ class Confirmer:
             track.travel = math.hypot(cx - track.origin[0], cy - track.origin[1]) / size
             hit = label in cfg.labels and score >= cfg.min_score
             track.votes.append((label if hit else None, score))
-            if track.alerted:
-                continue
             win = track.winner(cfg)
-            if win is None or win[2] < cfg.k or track.travel < cfg.min_travel:
+            if win is None or win[0] in track.alerted:
+                continue
+            if win[2] < cfg.k or track.travel < cfg.min_travel:
                 continue
             if track.travel < cfg.min_straightness * track.path:
                 continue  # back and forth in place: a branch, a flag, a curtain
-            track.alerted = True  # once per track, even when the cooldown swallows it
+            track.alerted.add(win[0])  # once per track, even when the cooldown swallows it
             last = self._last_alert.get(win[0])
             if cfg.cooldown_s > 0 and last is not None and ts - last < cfg.cooldown_s:
                 continue

@@ -50,6 +50,7 @@ def cache_clip(
     max_regions: int = 8,
     erode: bool = False,
     hub: bool = False,
+    run_up: float = 0.0,
 ) -> CachedClip:
     """Run one clip through the motion detector as models.evaluate.run_clip does."""
     motion: ReferenceMotion | HubMotion = HubMotion() if hub else ReferenceMotion(erode=erode)
@@ -57,7 +58,8 @@ def cache_clip(
     frames: list = []
     parts: dict[int, list[np.ndarray]] = {s: [] for s in sizes}
     gap = max(size[0] * 0.02, 2.0)  # DetectionPipeline's default clustering gap
-    for i in range(scene.n_frames):
+    first = -round(run_up * scene.fps)
+    for i in range(first, scene.n_frames):
         small = cv2.resize(scene.render(i).image, size, interpolation=cv2.INTER_AREA)
         bg = motion.background_image() if motion.background is not None else None
         boxes = motion.update(small)
@@ -70,7 +72,7 @@ def cache_clip(
         for s in sizes:
             c = make_crops(small, bg, squares, s)[:, :2]
             parts[s].append((c * 255).round().astype(np.uint8))
-        frames.append((i / scene.fps, boxes))
+        frames.append(((i - first) / scene.fps, boxes))
     crops = {
         s: (np.concatenate(v) if v else np.zeros((0, 2, s, s), np.uint8)) for s, v in parts.items()
     }
@@ -84,18 +86,21 @@ def load_suite(
     per_nuisance: int = 15,
     erode: bool = False,
     hub: bool = False,
+    run_up: float = 0.0,
+    cache: Path = CACHE_DIR,
 ) -> list[CachedClip]:
     """The cached suite of `seed` (rendered and stored under build/ on first use)."""
     size = "" if (per_object, per_nuisance) == (30, 15) else f"_{per_object}x{per_nuisance}"
     tag = ("_erode" if erode else "") + ("_hub" if hub else "")
-    path = CACHE_DIR / f"suite_{seed}{size}{tag}_{'_'.join(map(str, sizes))}.pkl"
+    tag += f"_runup{run_up:g}" if run_up else ""
+    path = cache / f"suite_{seed}{size}{tag}_{'_'.join(map(str, sizes))}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
     t0 = time.monotonic()
     suite = clip_suite(per_object, per_nuisance, seed)
     out = []
     for i, (truth, scene) in enumerate(suite):
-        out.append(cache_clip(truth, scene, sizes, erode=erode, hub=hub))
+        out.append(cache_clip(truth, scene, sizes, erode=erode, hub=hub, run_up=run_up))
         if (i + 1) % 25 == 0:
             print(f"  cached {i + 1}/{len(suite)} ({time.monotonic() - t0:.0f}s)", file=sys.stderr)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -222,11 +227,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hub", action="store_true", help="the hub camera's regions (models.hubmotion)")
     p.add_argument("--large", type=int, nargs=2, default=(30, 15), metavar=("OBJ", "NUIS"))
     p.add_argument("--sizes", type=int, nargs="+", default=(48, 64))
+    p.add_argument("--run-up", type=float, default=0.0, help="seconds played before each clip")
+    p.add_argument("--cache", type=Path, default=CACHE_DIR, help="where renderings are kept")
     args = p.parse_args(argv)
     clf = MotionClassifier(args.model, threads=2)
     seeds = []
     for seed in args.seed:
-        clips = load_suite(seed, tuple(args.sizes), *args.large, erode=args.erode, hub=args.hub)
+        clips = load_suite(
+            seed, tuple(args.sizes), *args.large, args.erode, args.hub, args.run_up, args.cache
+        )
         seeds.append((seed, clips, classify(clf, clips)))
     base = ConfirmConfig()
     results = []

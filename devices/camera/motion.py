@@ -24,6 +24,12 @@ class MotionConfig:
 
     threshold: int = 25
     min_area: float = 0.002
+    # A blob under min_area still counts when blobs were near it in each of the last
+    # `small_frames` frames: a far-off person walks on steadily, while rain, snow and grain
+    # specks land somewhere new every frame. 0 = small blobs never count.
+    small_frames: int = 3
+    small_reach: int = 7  # px per frame (motion copy) it may have moved: a walker moves ~5
+    small_straightness: float = 0.7  # displacement / path: rain specks hop about at random
     mask: Sequence[Sequence[Sequence[float]]] = field(default_factory=list)
     lightning_threshold: float = 0.5
     jump_level: int = 10  # a raw grey change this big over most of the frame is global light
@@ -88,6 +94,7 @@ class MotionDetector:
         self._calib_frames = 0
         self._kernel = np.ones((3, 3), np.uint8)
         self._blur = 3 if self.mh <= 160 else 5
+        self._recent: list[np.ndarray] = []  # blob centres (motion copy) of the last frames
 
     def reset(self) -> None:
         """Forget the background (after the source reconnects)."""
@@ -95,7 +102,29 @@ class MotionDetector:
         self._prev_raw = None
         self._prev_small = None
         self._range = None
+        self._recent = []
         self.calibrating = True
+
+    def _persists(self, centre: tuple[float, float]) -> bool:
+        """True when `centre` ends a steady walk: a chain of blobs, one per recent frame, each
+        within small_reach of the next, that went somewhere rather than back and forth."""
+        n = self.config.small_frames
+        if n <= 0 or len(self._recent) < n:
+            return False
+        here = np.array(centre, np.float32)
+        at, path = here, 0.0
+        for back in range(1, n + 1):
+            past = self._recent[-back]
+            if not len(past):
+                return False
+            d2 = ((past - at) ** 2).sum(1)
+            j = int(d2.argmin())
+            if d2[j] > self.config.small_reach**2:
+                return False
+            path += float(np.sqrt(d2[j]))
+            at = past[j]
+        moved = float(np.sqrt(((here - at) ** 2).sum()))
+        return moved >= n and moved >= self.config.small_straightness * path
 
     def _global_jump(self, raw: np.ndarray) -> bool:
         """True when most of the (block-averaged) raw frame changed since the last one."""
@@ -173,13 +202,17 @@ class MotionDetector:
         contours, _ = cv2.findContours(thresh, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         boxes: list[Box] = []
         moving = 0.0
+        centres = []
         for c in contours:
             area = cv2.contourArea(c)
-            if area >= self.min_pixels:
+            x, y, w, h = cv2.boundingRect(c)
+            centre = (x + w / 2, y + h / 2)
+            centres.append(centre)
+            if area >= self.min_pixels or self._persists(centre):
                 moving += area
-                x, y, w, h = cv2.boundingRect(c)
                 s = self.scale
                 boxes.append((int(x * s), int(y * s), round(w * s), round(h * s)))
+        self._recent = [*self._recent[-7:], np.array(centres, np.float32).reshape(-1, 2)]
         self.last_fraction = moving / (self.mw * self.mh)
         if jump or self.last_fraction > self.config.lightning_threshold:
             # Most of the picture changed at once: a light, IR switch or cloud, not an intruder.

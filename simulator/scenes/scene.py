@@ -83,9 +83,12 @@ class Scene:
         return max(round(self.duration * self.fps), 1)
 
     def render(self, index: int) -> RenderedFrame:
-        """Render frame `index` (any index; past the end the scene simply goes on)."""
+        """Render frame `index` (any index: past the end the scene goes on, before 0 it was on)."""
         t = index / self.fps
-        rng = np.random.default_rng([self.seed, index, 977])
+        # Negative indices are the seconds before the clip (a camera that was already
+        # running); they draw from their own stream, so frames 0.. stay as they were.
+        key = [self.seed, index, 977] if index >= 0 else [self.seed, -index, 978]
+        rng = np.random.default_rng(key)
         cam = self.camera
         img = self.background.image.copy()
         truth: list[Truth] = []

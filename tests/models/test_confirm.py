@@ -93,3 +93,15 @@ def test_a_person_walking_off_from_their_ghost_keeps_their_track() -> None:
 
 def test_without_the_relabel_cost_the_ghost_takes_the_track() -> None:
     assert walk_off_from_ghost(Confirmer(ConfirmConfig(relabel_cost=0))) == []
+
+
+def test_a_track_that_alerted_for_a_car_still_alerts_for_the_person_it_then_follows() -> None:
+    # The person walks off from beside the car, close enough that their regions continue
+    # the car's track; before, a track alerted once whatever the label, and they were lost.
+    conf = Confirmer(ConfirmConfig(k=2, n=5))
+    found = []
+    for i in range(12):
+        label = "vehicle" if i < 5 else "person"
+        box = (10 + i * 12, 50, 60, 40) if i < 5 else (60 + i * 10, 40, 20, 50)
+        found += conf.update([(label, 0.9, box)], i * 0.2)
+    assert [(d["label"], d["track"]) for d in found] == [("vehicle", 1), ("person", 1)]
