@@ -145,9 +145,7 @@ class CamerasComponent:
             width=cfg.detect.width,
             height=cfg.detect.height,
             fps=cfg.detect.fps,
-            motion=MotionConfig(
-                threshold=cfg.motion.threshold, min_area=cfg.motion.min_area, mask=cfg.motion.mask
-            ),
+            motion=MotionConfig(**cfg.motion.model_dump(exclude_none=True)),
             record=RecordConfig(pre=r.pre, post=r.post, max=r.max),
             storage=storage,
             analyze=analyze,

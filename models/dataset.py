@@ -191,9 +191,10 @@ def build(
         ys += y
         kinds += kd
         if progress and (k + 1) % max(total // 20, 1) == 0:
-            counts = np.bincount(np.array(ys, int), minlength=len(CLASSES)) if ys else []
+            counts = np.bincount(np.array(ys, int), minlength=len(CLASSES)).tolist() if ys else []
+            shown = ", ".join(f"{n} {c}" for c, n in zip(CLASSES, counts, strict=False))
             print(
-                f"  rendered {k + 1}/{total} clips, {len(ys)} crops {list(counts)} "
+                f"  rendered {k + 1}/{total} clips, {len(ys)} crops ({shown}) "
                 f"({time.monotonic() - t0:.0f}s)",
                 file=sys.stderr,
                 flush=True,

@@ -140,10 +140,10 @@ class DetectConfig(Strict):
 
 
 class MotionConfig(Strict):
-    """Motion detector settings."""
+    """Motion detector settings; unset ones take the detector's own defaults."""
 
-    threshold: int = Field(25, ge=1, le=255)
-    min_area: float = Field(0.002, gt=0, lt=1)
+    threshold: int | None = Field(None, ge=1, le=255)
+    min_area: float | None = Field(None, gt=0, lt=1)
     # One polygon [[x,y],...] or a list of polygons, in detect pixels.
     mask: list[list[int]] | list[list[list[int]]] = Field(default_factory=list)
 

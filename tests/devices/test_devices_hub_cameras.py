@@ -162,3 +162,26 @@ def test_broken_model_leaves_the_camera_on_motion(run_hub, tmp_path: Path, video
     h = run_hub(devices, Backends())
     wait_for(lambda: h.events("camera.motion"), timeout=20, what="motion without a classifier")
     assert not h.events("camera.detection")
+
+
+def test_motion_settings_reach_the_detector_and_unset_ones_keep_its_defaults(
+    run_hub, tmp_path: Path, video
+) -> None:
+    from devices.camera.motion import MotionConfig
+
+    path = video.write_video(tmp_path / "in.mp4", video.make_frames(10), FPS)
+    devices = {
+        name: {
+            "type": "camera",
+            "source": str(path),
+            "detect": {"width": video.W, "height": video.H, "fps": FPS},
+            "motion": motion,
+        }
+        for name, motion in (("set", {"threshold": 40, "min_area": 0.01}), ("unset", {}))
+    }
+    h = run_hub(devices, Backends())
+    cams = next(c for c in h.hub.components if c.name == "cameras")
+    got = {name: cams.cameras[name].detector.config for name in devices}
+    assert (got["set"].threshold, got["set"].min_area) == (40, 0.01)
+    defaults = MotionConfig()
+    assert got["unset"] == defaults  # one place holds the defaults: devices/camera/motion.py
