@@ -30,6 +30,9 @@ class ConfirmConfig:
     min_travel: float = 0.5  # centroid travel needed before an alert
     min_straightness: float = 0.4  # displacement / path walked: swaying goes back and forth
     max_step: float = 1.2  # farther than this between frames: not the same object
+    # Nor is a region this many times bigger or smaller than the track: a person walking
+    # off from a car, or out of a lamp's whole-frame glow, starts a track of their own.
+    max_size_ratio: float = 3.0
     # Added to the distance when a region's label differs from the track's last one, so a
     # person walking away from the ghost they leave in the background keeps their track.
     relabel_cost: float = 0.5
@@ -94,7 +97,10 @@ class Confirmer:
             tx, ty = _centre(tr.box)
             for di, (label, _, box) in enumerate(dets):
                 dx, dy = _centre(box)
-                size = max(tr.size, box[2], box[3])
+                side = max(box[2], box[3], 4)
+                size = max(tr.size, side)
+                if size > self.config.max_size_ratio * min(tr.size, side):
+                    continue
                 dist = math.hypot(dx - tx, dy - ty) / size
                 if dist <= self.config.max_step:
                     cost = dist + (self.config.relabel_cost if label != tr.label else 0.0)

@@ -27,7 +27,7 @@ class MotionConfig:
     # A blob under min_area still counts when blobs were near it in each of the last
     # `small_frames` frames: a far-off person walks on steadily, while rain, snow and grain
     # specks land somewhere new every frame. 0 = small blobs never count.
-    small_frames: int = 3
+    small_frames: int = 5
     small_reach: int = 7  # px per frame (motion copy) it may have moved: a walker moves ~5
     small_straightness: float = 0.7  # displacement / path: rain specks hop about at random
     mask: Sequence[Sequence[Sequence[float]]] = field(default_factory=list)

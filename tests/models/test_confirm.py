@@ -105,3 +105,14 @@ def test_a_track_that_alerted_for_a_car_still_alerts_for_the_person_it_then_foll
         box = (10 + i * 12, 50, 60, 40) if i < 5 else (60 + i * 10, 40, 20, 50)
         found += conf.update([(label, 0.9, box)], i * 0.2)
     assert [(d["label"], d["track"]) for d in found] == [("vehicle", 1), ("person", 1)]
+
+
+def test_a_person_walking_off_from_a_large_region_gets_a_track_of_their_own() -> None:
+    # A lamp's glow over most of the frame, then a person walking off near it: the person
+    # must not inherit the glow's track (its path and origin would judge their walk).
+    conf = Confirmer(ConfirmConfig(k=2, n=5))
+    conf.update([("nuisance", 0.9, (100, 0, 400, 300))], 0.0)
+    found = []
+    for i in range(8):
+        found += conf.update([("person", 0.9, (300 + 12 * i, 120, 20, 50))], 0.2 + i * 0.2)
+    assert [(d["label"], d["track"]) for d in found] == [("person", 2)]
