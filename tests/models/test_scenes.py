@@ -27,6 +27,20 @@ def test_same_seed_same_pixels_other_seed_other_backdrop() -> None:
     assert not np.array_equal(a, c)
 
 
+def test_frames_before_the_clip_show_what_a_running_camera_saw() -> None:
+    # models.evaluate --run-up plays these: the walker was already on their way.
+    scene = make_scene("person_walks_left_to_right", 320, 180, seed=3)
+    walker = scene.actors[0]
+    walker.t0 = -2.0  # set off 2 s before the clip's first frame
+    first = scene.render(0)
+    earlier = scene.render(-5)  # 1 s before the first frame, at 5 fps
+    x_now = next(t.box[0] for t in first.truth if t.label == "person")
+    x_then = next(t.box[0] for t in earlier.truth if t.label == "person")
+    assert earlier.t == -1.0 and x_then < x_now  # walking right, so further left then
+    assert np.array_equal(scene.render(0).image, first.image)  # frame 0 is still frame 0
+    assert not np.array_equal(scene.render(-1).image, scene.render(1).image)
+
+
 def test_person_walks_left_to_right_at_walking_speed_with_truth() -> None:
     scene = make_scene("person_walks_left_to_right", 640, 360, fps=5, seed=1)
     boxes = [
