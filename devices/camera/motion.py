@@ -24,9 +24,10 @@ class MotionConfig:
 
     threshold: int = 25
     min_area: float = 0.002
-    # A blob under min_area still counts when blobs were near it in each of the last
-    # `small_frames` frames: a far-off person walks on steadily, while rain, snow and grain
-    # specks land somewhere new every frame. 0 = small blobs never count.
+    # A blob under min_area still counts when it ends a steady walk through the last
+    # `small_frames` frames (a chain of blobs, each within small_reach of the next, going
+    # somewhere): a far-off person walks on, while rain, snow and grain specks land somewhere
+    # new every frame and a branch tip swings back within a second. 0 = they never count.
     small_frames: int = 5
     small_reach: int = 7  # px per frame (motion copy) it may have moved: a walker moves ~5
     small_straightness: float = 0.7  # displacement / path: rain specks hop about at random
@@ -212,7 +213,8 @@ class MotionDetector:
                 moving += area
                 s = self.scale
                 boxes.append((int(x * s), int(y * s), round(w * s), round(h * s)))
-        self._recent = [*self._recent[-7:], np.array(centres, np.float32).reshape(-1, 2)]
+        keep = max(self.config.small_frames, 1)
+        self._recent = [*self._recent, np.array(centres, np.float32).reshape(-1, 2)][-keep:]
         self.last_fraction = moving / (self.mw * self.mh)
         if jump or self.last_fraction > self.config.lightning_threshold:
             # Most of the picture changed at once: a light, IR switch or cloud, not an intruder.
