@@ -144,6 +144,10 @@ class MotionConfig(Strict):
 
     threshold: int | None = Field(None, ge=1, le=255)
     min_area: float | None = Field(None, gt=0, lt=1)
+    lightning_threshold: float | None = Field(None, gt=0, le=1)
+    improve_contrast: bool | None = None
+    # Frames a blob under min_area must walk on before it counts (a far-off person); 0 = never.
+    small_frames: int | None = Field(None, ge=0, le=30)
     # One polygon [[x,y],...] or a list of polygons, in detect pixels.
     mask: list[list[int]] | list[list[list[int]]] = Field(default_factory=list)
 

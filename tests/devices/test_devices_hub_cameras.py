@@ -177,11 +177,14 @@ def test_motion_settings_reach_the_detector_and_unset_ones_keep_its_defaults(
             "detect": {"width": video.W, "height": video.H, "fps": FPS},
             "motion": motion,
         }
-        for name, motion in (("set", {"threshold": 40, "min_area": 0.01}), ("unset", {}))
+        for name, motion in (
+            ("set", {"threshold": 40, "min_area": 0.01, "small_frames": 0}),
+            ("unset", {}),
+        )
     }
     h = run_hub(devices, Backends())
     cams = next(c for c in h.hub.components if c.name == "cameras")
     got = {name: cams.cameras[name].detector.config for name in devices}
-    assert (got["set"].threshold, got["set"].min_area) == (40, 0.01)
+    assert (got["set"].threshold, got["set"].min_area, got["set"].small_frames) == (40, 0.01, 0)
     defaults = MotionConfig()
     assert got["unset"] == defaults  # one place holds the defaults: devices/camera/motion.py
