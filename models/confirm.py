@@ -49,6 +49,11 @@ def _centre(box: Box) -> tuple[float, float]:
     return box[0] + box[2] / 2, box[1] + box[3] / 2
 
 
+def _side(box: Box) -> float:
+    """The longer side of a box, at least a few pixels: the unit distances are counted in."""
+    return float(max(box[2], box[3], 4))
+
+
 @dataclass
 class Track:
     """One object followed across frames."""
@@ -67,7 +72,7 @@ class Track:
     @property
     def size(self) -> float:
         """The longer side of the latest box, at least a few pixels."""
-        return float(max(self.box[2], self.box[3], 4))
+        return _side(self.box)
 
     def winner(self, cfg: ConfirmConfig) -> tuple[str, float, int] | None:
         """(label, mean score, hits) of the most voted alert label in the window."""
@@ -97,7 +102,7 @@ class Confirmer:
             tx, ty = _centre(tr.box)
             for di, (label, _, box) in enumerate(dets):
                 dx, dy = _centre(box)
-                side = max(box[2], box[3], 4)
+                side = _side(box)
                 size = max(tr.size, side)
                 if size > self.config.max_size_ratio * min(tr.size, side):
                     continue
