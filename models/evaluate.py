@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,14 @@ def _visible(scene: Scene, label: str, min_h: int = 30) -> bool:
     return n >= 4
 
 
+def played(scene: Scene, run_up: float = 0.0) -> Iterator[tuple[int, float]]:
+    """(frame index, seconds since the camera started) of every frame a camera plays:
+    `run_up` seconds of the scene before the clip (a camera already running), then the clip."""
+    first = -round(run_up * scene.fps)
+    for i in range(first, scene.n_frames):
+        yield i, (i - first) / scene.fps
+
+
 def hog_people_detector() -> cv2.HOGDescriptor | None:
     """OpenCV's default HOG people detector, or None (OpenCV 5 moved HOG to contrib)."""
     if not hasattr(cv2, "HOGDescriptor"):
@@ -83,8 +92,7 @@ def run_clip(
     pipe = DetectionPipeline(classifier, ConfirmConfig())
     res = ClipResult("", scene.camera.night)
     run, hog_hits = 0, 0
-    first = -round(run_up * scene.fps)
-    for i in range(first, scene.n_frames):
+    for i, ts in played(scene, run_up):
         full = scene.render(i).image
         small = cv2.resize(full, size, interpolation=cv2.INTER_AREA)
         bg = motion.background_image() if motion.background is not None else None
@@ -93,7 +101,7 @@ def run_clip(
         run = run + 1 if raw else 0
         res.motion |= run >= 3  # motion alone: three motion frames in a row alert
         if bg is not None and boxes:
-            for d in pipe(small, bg, boxes, ts=(i - first) / scene.fps):
+            for d in pipe(small, bg, boxes, ts=ts):
                 res.classifier.add(d["label"])
         if hog is not None and i % 2 == 0:
             found, _ = hog.detectMultiScale(full, winStride=(8, 8), padding=(8, 8), scale=1.1)

@@ -25,7 +25,7 @@ import numpy as np
 
 from models.classifier import MotionClassifier
 from models.confirm import ConfirmConfig, Confirmer
-from models.evaluate import DETECT, TUNE_SEED, clip_suite
+from models.evaluate import DETECT, TUNE_SEED, clip_suite, played
 from models.hubmotion import HubMotion
 from models.regions import ReferenceMotion, cluster_boxes, make_crops, square_crop
 
@@ -58,8 +58,7 @@ def cache_clip(
     frames: list = []
     parts: dict[int, list[np.ndarray]] = {s: [] for s in sizes}
     gap = max(size[0] * 0.02, 2.0)  # DetectionPipeline's default clustering gap
-    first = -round(run_up * scene.fps)
-    for i in range(first, scene.n_frames):
+    for i, ts in played(scene, run_up):
         small = cv2.resize(scene.render(i).image, size, interpolation=cv2.INTER_AREA)
         bg = motion.background_image() if motion.background is not None else None
         boxes = motion.update(small)
@@ -72,7 +71,7 @@ def cache_clip(
         for s in sizes:
             c = make_crops(small, bg, squares, s)[:, :2]
             parts[s].append((c * 255).round().astype(np.uint8))
-        frames.append(((i - first) / scene.fps, boxes))
+        frames.append((ts, boxes))
     crops = {
         s: (np.concatenate(v) if v else np.zeros((0, 2, s, s), np.uint8)) for s, v in parts.items()
     }
